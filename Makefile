@@ -1,0 +1,51 @@
+# The README's commands. Every target does its own set-up, so a fresh clone needs nothing else.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+KAFKA_PORT ?= 9092
+PYTEST_ARGS ?=
+
+.PHONY: setup system-deps run up down test lint kafka-up kafka-down bench bench-quick clean
+
+setup: system-deps $(STAMP) deploy/local-kafka/.cache/libs
+
+system-deps:
+	@scripts/setup-system.sh
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[test,bench]'
+	@touch $@
+
+deploy/local-kafka/.cache/libs: deploy/local-kafka/pom.xml | $(STAMP)
+	@$(PY) -m services.streaming.local_broker fetch >/dev/null
+	@touch $@
+
+run: setup
+	@$(VENV)/bin/leadrouter run
+
+up: setup
+	@$(VENV)/bin/leadrouter up
+
+down: setup
+	@$(VENV)/bin/leadrouter down
+
+test: setup
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	@$(VENV)/bin/ruff check services tests
+	@$(VENV)/bin/ruff format --check services tests
+	@$(VENV)/bin/mypy services
+
+kafka-up: setup
+	@KAFKA_PORT=$(KAFKA_PORT) $(PY) -m services.streaming.local_broker up
+
+kafka-down: setup
+	@KAFKA_PORT=$(KAFKA_PORT) $(PY) -m services.streaming.local_broker down
+
+clean:
+	rm -rf $(VENV) .run deploy/local-kafka/.cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,17 @@
+"""leadrouter-ingest: wiring only (settings -> clients -> loop). Built in its own issue."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="leadrouter-ingest", description="Not built yet.")
+    parser.parse_args(argv)
+    print("leadrouter-ingest is not built yet", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

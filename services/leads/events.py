@@ -1,0 +1,202 @@
+"""Event models: frozen pydantic twins of the Avro schemas in `schemas/`.
+
+Field names, order and types match the `.avsc` files one for one (a contract test holds them
+to it). Times are epoch milliseconds UTC in fields ending `_ms`; the domain never reads a clock,
+so every time here came from a record or a caller.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    CHAT = "chat"
+    FORM = "form"
+    OTHER = "other"
+
+
+class RequestKind(StrEnum):
+    ASSIGN = "assign"
+    REASSIGN = "reassign"
+    RELEASE = "release"
+
+
+class Outcome(StrEnum):
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+    RELEASED = "released"
+
+
+class ActivityType(StrEnum):
+    FIRST_TOUCH = "first_touch"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CONTACTED = "contacted"
+    CLOSED_WON = "closed_won"
+    CLOSED_LOST = "closed_lost"
+    DISQUALIFIED = "disqualified"
+
+
+class EscalationStep(StrEnum):
+    NOTIFY = "notify"
+    REASSIGN = "reassign"
+    ESCALATE = "escalate"
+
+
+class PresenceStatus(StrEnum):
+    AVAILABLE = "available"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class Attachment(Event):
+    filename: str | None = None
+    content_type: str
+    size_bytes: int
+
+
+class Lead(Event):
+    lead_id: str
+    identity_key: str
+    channel: Channel
+    source: str
+    source_message_id: str
+    received_at_ms: int
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    company_domain: str | None = None
+    country: str | None = None
+    region: str | None = None
+    language: str | None = None
+    product: str | None = None
+    deal_value: float | None = None
+    message: str | None = None
+    campaign: str | None = None
+    page_url: str | None = None
+    utm: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = Field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
+
+
+class Candidate(Event):
+    rep_id: str
+    pool_id: str
+    skip_reason: str | None = None
+    credit: float | None = None
+
+
+class DecisionTrace(Event):
+    config_version: int
+    config_hash: str
+    rule_id: str | None = None
+    score: int = 0
+    strategy: str
+    fairness_policy: str
+    pools_tried: tuple[str, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    chosen_rep: str | None = None
+    input_topic: str
+    input_partition: int
+    input_offset: int
+
+
+class RoutingRequest(Event):
+    request_id: str
+    kind: RequestKind
+    lead_id: str
+    pool_id: str
+    lead: Lead | None = None
+    rep_id: str | None = None
+    preferred_owner: str | None = None
+    previous_owners: tuple[str, ...] = ()
+    required_skills: tuple[str, ...] = ()
+    attempt: int = 1
+    rule_id: str | None = None
+    score: int = 0
+    is_repeat: bool = False
+    reason: str
+    received_at_ms: int
+    requested_at_ms: int
+
+
+class Assignment(Event):
+    assignment_id: str
+    lead_id: str
+    kind: RequestKind
+    outcome: Outcome
+    pool_id: str
+    requested_pool_id: str
+    rep_id: str | None = None
+    reason: str
+    attempt: int
+    previous_owners: tuple[str, ...] = ()
+    is_repeat: bool = False
+    received_at_ms: int
+    decided_at_ms: int
+    lead: Lead | None = None
+    trace: DecisionTrace
+
+
+class LeadActivity(Event):
+    activity_id: str
+    lead_id: str
+    type: ActivityType
+    rep_id: str | None = None
+    occurred_at_ms: int
+    source: str = "crm"
+    note: str | None = None
+
+
+class Escalation(Event):
+    escalation_id: str
+    lead_id: str
+    assignment_id: str
+    pool_id: str
+    policy_id: str
+    step: EscalationStep
+    rep_id: str | None = None
+    target: str | None = None
+    attempt: int
+    previous_owners: tuple[str, ...] = ()
+    reason: str
+    due_at_ms: int
+    fired_at_ms: int
+
+
+class DeadLetter(Event):
+    service: str
+    reason: str
+    detail: str
+    original_topic: str | None = None
+    original_partition: int | None = None
+    original_offset: int | None = None
+    original_key: bytes | None = None
+    original_value: bytes | None = None
+    failed_at_ms: int
+
+
+class RepPresence(Event):
+    rep_id: str
+    status: PresenceStatus
+    until_ms: int | None = None
+    changed_at_ms: int
+
+
+class RoutingConfigRecord(Event):
+    version: int
+    content_hash: str
+    document: str
+    published_at_ms: int
+    published_by: str = ""

@@ -1,0 +1,91 @@
+"""Topic bootstrap and co-partitioning checks (`leadrouter topics create|check`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from services.leads.topics import CO_PARTITIONED_INPUTS, STATE_TOPICS, TopicSpec, topic_specs
+from services.streaming.errors import FatalError, TransientError
+from services.streaming.settings import KafkaSettings
+
+
+@dataclass(frozen=True, slots=True)
+class TopicResult:
+    name: str
+    partitions: int
+    created: bool
+
+
+def create_topics(
+    settings: KafkaSettings,
+    partitions: int = 4,
+    replication_factor: int = 1,
+    specs: Iterable[TopicSpec] | None = None,
+    timeout_s: float = 30.0,
+) -> list[TopicResult]:
+    """Create every topic that does not exist yet; existing ones are left as they are."""
+    admin = AdminClient(settings.admin())
+    wanted = list(specs if specs is not None else topic_specs())
+    new_topics = []
+    for spec in wanted:
+        config = {"cleanup.policy": "compact" if spec.compacted else "delete"}
+        if spec.compacted:
+            config |= {"min.cleanable.dirty.ratio": "0.1", "segment.ms": "600000"}
+        count = 1 if spec.single_partition else partitions
+        new_topics.append(
+            NewTopic(settings.topic(spec.name), count, replication_factor, config=config)
+        )
+    results: list[TopicResult] = []
+    futures = admin.create_topics(new_topics, operation_timeout=timeout_s, request_timeout=timeout_s)
+    for topic in new_topics:
+        try:
+            futures[topic.topic].result()
+            results.append(TopicResult(topic.topic, topic.num_partitions, created=True))
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise TransientError(f"creating {topic.topic} failed: {exc}") from exc
+            results.append(TopicResult(topic.topic, topic.num_partitions, created=False))
+    return results
+
+
+def partition_counts(settings: KafkaSettings, timeout_s: float = 10.0) -> dict[str, int]:
+    try:
+        metadata = AdminClient(settings.admin()).list_topics(timeout=timeout_s)
+    except KafkaException as exc:
+        raise TransientError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from exc
+    return {name: len(t.partitions) for name, t in metadata.topics.items() if t.error is None}
+
+
+def co_partitioning_problems(settings: KafkaSettings, counts: dict[str, int]) -> list[str]:
+    """Every way the topics break the contract, one line each; empty when all is well."""
+    problems = []
+    for spec in topic_specs():
+        name = settings.topic(spec.name)
+        if name not in counts:
+            problems.append(f"{name}: missing (run `leadrouter topics create`)")
+    pairs = [(s, i) for s, i in STATE_TOPICS.items()] + list(CO_PARTITIONED_INPUTS)
+    for left, right in pairs:
+        a, b = settings.topic(left), settings.topic(right)
+        if a in counts and b in counts and counts[a] != counts[b]:
+            problems.append(
+                f"{a} has {counts[a]} partitions but {b} has {counts[b]}: "
+                "they must match so partition N of both moves together"
+            )
+    return problems
+
+
+def require_co_partitioned(settings: KafkaSettings, topics: Iterable[str]) -> int:
+    """The common partition count of `topics`, or FatalError: never start on a broken layout."""
+    counts = partition_counts(settings)
+    found = {t: counts.get(t) for t in topics}
+    missing = [t for t, n in found.items() if n is None]
+    if missing:
+        raise FatalError(f"topics missing: {', '.join(missing)} (run `leadrouter topics create`)")
+    if len(set(found.values())) != 1:
+        listing = ", ".join(f"{t}={n}" for t, n in found.items())
+        raise FatalError(f"topics must have equal partition counts to work together: {listing}")
+    return next(n for n in found.values() if n is not None)

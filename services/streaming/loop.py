@@ -1,0 +1,332 @@
+"""The exactly-once processing loop shared by router and sla_watcher.
+
+    consume (read_committed) -> handle (a function passed in) -> produce outputs
+    -> flush state writes -> send_offsets_to_transaction -> commit
+
+Outputs, state records and input offsets commit in one Kafka transaction, so after any crash the
+topics show each input handled exactly once. A transaction spans a batch bounded by
+`commit_interval_ms` and `max_batch_records`. Offsets only move inside the transaction: nothing
+is committed outside it.
+
+Partition ownership: each instance slot has a stable `transactional.id` and `group.instance.id`,
+so a restarted slot fences its predecessor at once and takes its partitions straight back. On
+assignment, every state store restores the new partitions before any of their records is
+handled. On revocation the open transaction is committed first. On abort, state rolls back to
+the last commit and the consumer rewinds to the batch's first offsets.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from prometheus_client import CollectorRegistry
+
+from services.streaming.dead_letters import dead_letter_record
+from services.streaming.errors import FatalError, PermanentError
+from services.streaming.metrics import RuntimeMetrics
+from services.streaming.records import Clock, InputRecord, OutputRecord, SystemClock
+from services.streaming.settings import KafkaSettings
+from services.streaming.state import StateStore
+from services.streaming.tables import GlobalTable
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[InputRecord], Iterable[OutputRecord]]
+Ticker = Callable[[int, int], Iterable[OutputRecord]]
+"""(partition, now_ms) -> outputs: timers that fire without an input record."""
+
+
+@dataclass
+class Processor:
+    """What a service runs on the loop: its inputs, its logic and its state."""
+
+    app_id: str
+    inputs: Sequence[str]
+    handle: Handler
+    stores: Sequence[StateStore[Any]] = ()
+    tables: Sequence[GlobalTable[Any]] = ()
+    tick: Ticker | None = None
+    dead_letter_topic: str | None = None
+
+
+@dataclass
+class LoopSettings:
+    instance: int = 0
+    commit_interval_ms: int = 100
+    max_batch_records: int = 2000
+    tick_interval_ms: int = 200
+    session_timeout_ms: int = 10000
+    max_consecutive_failures: int = 1000
+    """Stop when this many records in a row are dead-lettered: something upstream is broken."""
+    extra_consumer_config: dict[str, Any] = field(default_factory=dict)
+
+
+class TransactionalLoop:
+    def __init__(
+        self,
+        processor: Processor,
+        kafka: KafkaSettings,
+        settings: LoopSettings | None = None,
+        registry: CollectorRegistry | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.p = processor
+        self.kafka = kafka
+        self.s = settings or LoopSettings()
+        self.clock = clock or SystemClock()
+        self.metrics = RuntimeMetrics.create(registry or CollectorRegistry())
+        slot = f"{processor.app_id}-{self.s.instance}"
+        self.producer = Producer(kafka.transactional_producer(slot))
+        self.consumer = Consumer(
+            kafka.consumer(
+                processor.app_id,
+                **{
+                    "group.instance.id": slot,
+                    "session.timeout.ms": self.s.session_timeout_ms,
+                    "partition.assignment.strategy": "range",
+                    **self.s.extra_consumer_config,
+                },
+            )
+        )
+        self.running = True
+        self.owned: set[int] = set()
+        self._in_txn = False
+        self._batch_start = 0.0
+        self._batch_count = 0
+        self._positions: dict[tuple[str, int], int] = {}
+        self._rewind: dict[tuple[str, int], int] = {}
+        self._consecutive_failures = 0
+        self._last_tick = 0.0
+        self._last_lag = 0.0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run until `stop()` (or SIGTERM/SIGINT when installed); commit what is open; close."""
+        self.producer.init_transactions(30)
+        for table in self.p.tables:
+            table.load()
+        self.consumer.subscribe(
+            list(self.p.inputs), on_assign=self._on_assign, on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )  # fmt: skip
+        try:
+            while self.running:
+                self.step()
+            if self._in_txn:
+                self._commit()
+        finally:
+            self.consumer.close()  # leaves the group (static members only after their timeout)
+            for table in self.p.tables:
+                table.close()
+
+    def stop(self, *_: object) -> None:
+        self.running = False
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    # -- one turn of the loop --------------------------------------------------------------
+    def step(self) -> None:
+        if not self._in_txn:
+            for table in self.p.tables:
+                table.refresh()  # only between transactions: a batch sees one version
+        messages = self.consumer.consume(self.s.max_batch_records, timeout=self._wait_s())
+        try:
+            for message in messages:
+                self._handle_message(message)
+            self._maybe_tick()
+            if self._in_txn and self._batch_due():
+                self._commit()
+        except KafkaException as exc:
+            self._recover(exc)
+        self._maybe_report_lag()
+
+    def _handle_message(self, message: Message) -> None:
+        error = message.error()
+        if error is not None:
+            if error.fatal():
+                raise FatalError(f"consumer failed: {error}")
+            log.warning("consumer error: %s", error)
+            return
+        record = InputRecord(
+            topic=message.topic(), partition=message.partition(), offset=message.offset(),
+            key=message.key(), value=message.value(), timestamp_ms=message.timestamp()[1],
+            headers=tuple(message.headers() or ()),
+        )  # fmt: skip
+        self._begin()
+        tp = (record.topic, record.partition)
+        self._rewind.setdefault(tp, record.offset)
+        try:
+            outputs = list(self.p.handle(record))
+            self._consecutive_failures = 0
+        except PermanentError as exc:
+            outputs = self._dead_letter(record, exc)
+        self._produce(outputs)
+        self._positions[tp] = record.offset + 1
+        self._batch_count += 1
+        self.metrics.records.labels(app=self.p.app_id, topic=record.topic).inc()
+
+    def _dead_letter(self, record: InputRecord, exc: PermanentError) -> list[OutputRecord]:
+        self._consecutive_failures += 1
+        if self._consecutive_failures >= self.s.max_consecutive_failures:
+            raise FatalError(
+                f"{self._consecutive_failures} records in a row failed ({exc.reason}): stopping"
+            )
+        if self.p.dead_letter_topic is None:
+            raise FatalError(f"no dead-letter topic configured and a record failed: {exc}")
+        self.metrics.dead_letters.labels(app=self.p.app_id, reason=exc.reason).inc()
+        log.warning("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset,
+                    exc.reason)  # fmt: skip
+        return [dead_letter_record(self.p.dead_letter_topic, self.p.app_id, record, exc,
+                                   self.clock.now_ms())]  # fmt: skip
+
+    def _maybe_tick(self) -> None:
+        if self.p.tick is None or not self.owned:
+            return
+        now = self.clock.monotonic()
+        if (now - self._last_tick) * 1000 < self.s.tick_interval_ms:
+            return
+        self._last_tick = now
+        now_ms = self.clock.now_ms()
+        for partition in sorted(self.owned):
+            outputs = list(self.p.tick(partition, now_ms))
+            if outputs or any(store.has_pending for store in self.p.stores):
+                self._begin()
+                self._produce(outputs)
+
+    # -- transactions ----------------------------------------------------------------------
+    def _begin(self) -> None:
+        if not self._in_txn:
+            self.producer.begin_transaction()
+            self._in_txn = True
+            self._batch_start = self.clock.monotonic()
+
+    def _produce(self, outputs: Iterable[OutputRecord]) -> None:
+        for out in outputs:
+            kwargs: dict[str, Any] = {"key": out.key, "value": out.value}
+            if out.headers:
+                kwargs["headers"] = list(out.headers)
+            if out.partition is not None:
+                kwargs["partition"] = out.partition
+            while True:
+                try:
+                    self.producer.produce(out.topic, **kwargs)
+                    break
+                except BufferError:
+                    self.producer.poll(0.05)  # the local queue is full: let deliveries drain
+
+    def _commit(self) -> None:
+        started = self.clock.monotonic()
+        for store in self.p.stores:
+            self._produce(store.flush())
+        if self._positions:
+            offsets = [TopicPartition(t, p, o) for (t, p), o in self._positions.items()]
+            self.producer.send_offsets_to_transaction(
+                offsets, self.consumer.consumer_group_metadata(), 30
+            )
+        self.producer.commit_transaction(60)
+        for store in self.p.stores:
+            store.commit()
+        self.metrics.transactions.labels(app=self.p.app_id).inc()
+        self.metrics.commit_seconds.labels(app=self.p.app_id).observe(
+            self.clock.monotonic() - started
+        )
+        self.metrics.batch_records.labels(app=self.p.app_id).observe(self._batch_count)
+        self._reset_batch()
+
+    def _recover(self, exc: KafkaException) -> None:
+        error: KafkaError = exc.args[0]
+        if error.fatal() or error.code() == KafkaError._FENCED:
+            raise FatalError(f"fenced or fatal Kafka error, stopping: {error}") from exc
+        if not self._in_txn:
+            raise FatalError(f"Kafka error outside a transaction: {error}") from exc
+        log.warning("aborting the transaction: %s", error)
+        self.metrics.aborts.labels(app=self.p.app_id, reason=error.name()).inc()
+        try:
+            self.producer.abort_transaction(60)
+        except KafkaException as abort_exc:
+            raise FatalError(f"abort failed, stopping: {abort_exc}") from abort_exc
+        self._roll_back()
+
+    def _roll_back(self) -> None:
+        """Forget the aborted batch: state to the last commit, consumer to the batch's start."""
+        for store in self.p.stores:
+            store.rollback()
+        for (topic, partition), offset in self._rewind.items():
+            if partition in self.owned:
+                self.consumer.seek(TopicPartition(topic, partition, offset))
+        self._reset_batch()
+
+    def _reset_batch(self) -> None:
+        self._in_txn = False
+        self._batch_count = 0
+        self._positions.clear()
+        self._rewind.clear()
+
+    def _batch_due(self) -> bool:
+        elapsed_ms = (self.clock.monotonic() - self._batch_start) * 1000
+        return self._batch_count >= self.s.max_batch_records or elapsed_ms >= self.s.commit_interval_ms
+
+    def _wait_s(self) -> float:
+        if not self._in_txn:
+            return min(self.s.commit_interval_ms, self.s.tick_interval_ms) / 1000
+        elapsed_ms = (self.clock.monotonic() - self._batch_start) * 1000
+        return max(0.0, (self.s.commit_interval_ms - elapsed_ms) / 1000)
+
+    # -- rebalances ------------------------------------------------------------------------
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        numbers = {tp.partition for tp in partitions}
+        for store in self.p.stores:
+            store.drop(store.partitions - numbers)  # owned by someone else in between
+            started = self.clock.monotonic()
+            count = store.restore(self.kafka, numbers)
+            self.metrics.restore_seconds.labels(app=self.p.app_id, store=store.topic).observe(
+                self.clock.monotonic() - started
+            )
+            self.metrics.restored_records.labels(app=self.p.app_id, store=store.topic).inc(count)
+        self.owned = numbers
+        self.metrics.assigned_partitions.labels(app=self.p.app_id).set(len(numbers))
+        log.info("assigned partitions %s of %s", sorted(numbers), list(self.p.inputs))
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self._in_txn:
+            try:
+                self._commit()  # finish our work before another instance takes the partitions
+            except KafkaException as exc:
+                self._recover(exc)
+        self.owned = set()
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self._in_txn:
+            try:
+                self.producer.abort_transaction(30)
+            except KafkaException as exc:
+                raise FatalError(f"abort after losing partitions failed: {exc}") from exc
+            for store in self.p.stores:
+                store.rollback()
+            self._reset_batch()
+        for store in self.p.stores:
+            store.drop(store.partitions)  # another instance may have moved them on
+        self.owned = set()
+
+    def _maybe_report_lag(self) -> None:
+        now = self.clock.monotonic()
+        if now - self._last_lag < 5.0:
+            return
+        self._last_lag = now
+        try:
+            assignment = self.consumer.assignment()
+            for tp in self.consumer.position(assignment):
+                _, high = self.consumer.get_watermark_offsets(tp, cached=True)
+                lag = max(0, high - tp.offset) if tp.offset >= 0 and high >= 0 else 0
+                self.metrics.consumer_lag.labels(
+                    app=self.p.app_id, topic=tp.topic, partition=str(tp.partition)
+                ).set(lag)
+        except KafkaException as exc:
+            log.debug("lag report skipped: %s", exc)

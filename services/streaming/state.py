@@ -1,0 +1,169 @@
+"""State stores over compacted topics: a key-value map per input partition.
+
+A store's topic has the input's partition count, and partition N of the input keeps its state in
+partition N of the store's topic, so the two always move together. Writes made while a
+transaction is open sit in an overlay; `flush()` turns the overlay into state records inside the
+transaction (one record per key however often it changed), `commit()` folds it into the
+committed map once the transaction has committed, and `rollback()` drops it on abort, so memory
+always matches what the topic says.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Generic, TypeVar
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+
+from services.streaming.errors import TransientError
+from services.streaming.records import OutputRecord, Serde
+from services.streaming.settings import KafkaSettings
+
+T = TypeVar("T")
+_DELETED = object()
+ApplyFn = Callable[[int, bytes | None, bytes | None], None]
+"""Receives (partition, key, value) for each record read."""
+
+
+class StateStore(Generic[T]):
+    def __init__(self, topic: str, serde: Serde[T]) -> None:
+        self.topic = topic
+        self.serde = serde
+        self._committed: dict[int, dict[str, T]] = {}
+        self._pending: dict[int, dict[str, object]] = {}
+
+    # -- what a handler uses -------------------------------------------------------------
+    def get(self, partition: int, key: str) -> T | None:
+        pending = self._pending.get(partition)
+        if pending is not None and key in pending:
+            value = pending[key]
+            return None if value is _DELETED else value  # type: ignore[return-value]
+        return self._partition(partition).get(key)
+
+    def put(self, partition: int, key: str, value: T) -> None:
+        self._partition(partition)  # refuse partitions this instance does not own
+        self._pending.setdefault(partition, {})[key] = value
+
+    def delete(self, partition: int, key: str) -> None:
+        self._partition(partition)
+        self._pending.setdefault(partition, {})[key] = _DELETED
+
+    def items(self, partition: int) -> Iterator[tuple[str, T]]:
+        """Every live entry of a partition, pending writes included."""
+        pending = self._pending.get(partition, {})
+        for key, value in self._partition(partition).items():
+            if key not in pending:
+                yield key, value
+        for key, value in pending.items():
+            if value is not _DELETED:
+                yield key, value  # type: ignore[misc]
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self._committed.values())
+
+    # -- what the loop uses ----------------------------------------------------------------
+    @property
+    def has_pending(self) -> bool:
+        return any(self._pending.values())
+
+    @property
+    def partitions(self) -> set[int]:
+        return set(self._committed)
+
+    def flush(self) -> list[OutputRecord]:
+        records = []
+        for partition, pending in self._pending.items():
+            for key, value in pending.items():
+                body = None if value is _DELETED else self.serde.encode(value)  # type: ignore[arg-type]
+                records.append(OutputRecord(self.topic, key.encode(), body, partition=partition))
+        return records
+
+    def commit(self) -> None:
+        for partition, pending in self._pending.items():
+            table = self._committed.get(partition)
+            if table is None:
+                continue  # the partition was revoked while its writes were in flight
+            for key, value in pending.items():
+                if value is _DELETED:
+                    table.pop(key, None)
+                else:
+                    table[key] = value  # type: ignore[assignment]
+        self._pending.clear()
+
+    def rollback(self) -> None:
+        self._pending.clear()
+
+    def drop(self, partitions: Iterable[int]) -> None:
+        for partition in partitions:
+            self._committed.pop(partition, None)
+            self._pending.pop(partition, None)
+
+    def restore(self, settings: KafkaSettings, partitions: Iterable[int]) -> int:
+        """Read each partition from the beginning to its high watermark; returns records read."""
+        wanted = sorted(set(partitions) - self.partitions)
+        if not wanted:
+            return 0
+        tables: dict[int, dict[str, T]] = {p: {} for p in wanted}
+        count = read_to_end(
+            settings, self.topic, wanted, lambda p, k, v: _apply(tables[p], k, v, self.serde)
+        )
+        self._committed.update(tables)
+        return count
+
+    def _partition(self, partition: int) -> dict[str, T]:
+        try:
+            return self._committed[partition]
+        except KeyError:
+            raise KeyError(f"{self.topic}[{partition}] is not restored on this instance") from None
+
+
+def _apply(table: dict[str, T], key: bytes | None, value: bytes | None, serde: Serde[T]) -> None:
+    if key is None:
+        return
+    if value is None:
+        table.pop(key.decode(), None)
+    else:
+        table[key.decode()] = serde.decode(value)
+
+
+def read_to_end(
+    settings: KafkaSettings,
+    topic: str,
+    partitions: list[int],
+    apply: ApplyFn,
+    timeout_s: float = 120.0,
+) -> int:
+    """Feed every committed record of `partitions` to `apply`, up to the high watermarks.
+
+    Done means the consumer *position* reached the high watermark, not that the last record
+    was seen: transaction markers take offsets too, so "last offset + 1" can stop short.
+    """
+    consumer = Consumer(settings.reader(**{"fetch.wait.max.ms": 10}))
+    try:
+        ends: dict[int, int] = {}
+        for partition in partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            if high > low:
+                ends[partition] = high
+        if not ends:
+            return 0
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in ends])
+        count, deadline = 0, time.monotonic() + timeout_s
+        while ends:
+            for message in consumer.consume(1000, timeout=0.2):
+                if message.error():
+                    raise TransientError(f"restoring {topic}: {message.error()}")
+                apply(message.partition(), message.key(), message.value())
+                count += 1
+            for tp in consumer.position([TopicPartition(topic, p) for p in ends]):
+                if tp.offset >= ends[tp.partition]:
+                    del ends[tp.partition]
+            if time.monotonic() > deadline:
+                raise TransientError(f"restoring {topic} did not reach the end in {timeout_s:.0f} s")
+        return count
+    except KafkaException as exc:
+        raise TransientError(f"restoring {topic}: {exc}") from exc
+    finally:
+        consumer.close()
+

@@ -1,0 +1,84 @@
+"""Global tables: a compacted topic read whole by every instance (routing config, presence).
+
+Unlike a state store, a global table is not partitioned with the input: every instance needs all
+of it. The loop calls `refresh()` between transactions only, so a batch never sees the table
+change halfway (a config switch is atomic between batches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+
+from services.streaming.errors import TransientError
+from services.streaming.records import Serde
+from services.streaming.settings import KafkaSettings
+from services.streaming.state import read_to_end
+
+T = TypeVar("T")
+
+
+class GlobalTable(Generic[T]):
+    def __init__(self, settings: KafkaSettings, topic: str, serde: Serde[T]) -> None:
+        self.settings = settings
+        self.topic = topic
+        self.serde = serde
+        self.values: dict[str, T] = {}
+        self.on_change: list[Callable[[str, T | None], None]] = []
+        self._consumer: Consumer | None = None
+
+    def load(self) -> None:
+        """Block until every record up to the high watermark is in; then follow the tail."""
+        partitions = self._partitions()
+        read_to_end(self.settings, self.topic, partitions, lambda _p, k, v: self._apply(k, v))
+        consumer = Consumer(self.settings.reader(**{"fetch.wait.max.ms": 50}))
+        # Continue from the end of what was just read; anything written since arrives on refresh.
+        ends = []
+        for p in partitions:
+            _, high = consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=10)
+            ends.append(TopicPartition(self.topic, p, high if high > 0 else OFFSET_BEGINNING))
+        consumer.assign(ends)
+        self._consumer = consumer
+
+    def refresh(self) -> int:
+        """Apply whatever arrived since the last call, without waiting; returns how many."""
+        if self._consumer is None:
+            return 0
+        messages = self._consumer.consume(1000, timeout=0)
+        for message in messages:
+            if message.error():
+                raise TransientError(f"reading {self.topic}: {message.error()}")
+            self._apply(message.key(), message.value())
+        return len(messages)
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
+
+    def _partitions(self) -> list[int]:
+        probe = Consumer(self.settings.reader())
+        try:
+            metadata = probe.list_topics(self.topic, timeout=10)
+        except KafkaException as exc:
+            raise TransientError(f"cannot read {self.topic}: {exc}") from exc
+        finally:
+            probe.close()
+        topic = metadata.topics.get(self.topic)
+        if topic is None or topic.error is not None:
+            raise TransientError(f"topic {self.topic} is missing (run `leadrouter topics create`)")
+        return sorted(topic.partitions)
+
+    def _apply(self, key: bytes | None, value: bytes | None) -> None:
+        if key is None:
+            return
+        name = key.decode()
+        decoded = None if value is None else self.serde.decode(value)
+        if decoded is None:
+            self.values.pop(name, None)
+        else:
+            self.values[name] = decoded
+        for listener in self.on_change:
+            listener(name, decoded)

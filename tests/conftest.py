@@ -1,0 +1,94 @@
+"""Shared fixtures. `kafka_bootstrap` finds a real broker, in this order:
+
+1. `KAFKA_BOOTSTRAP_SERVERS`, when set;
+2. a testcontainers Kafka, when a Docker engine answers a ping (not merely when the CLI exists);
+3. the local broker from Maven Central's jars (services/streaming/local_broker.py), on a free
+   port with its own data directory, stopped when the session ends.
+
+Under CI (`CI=true`) not getting a broker fails the run: integration tests never skip there.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.streaming.admin import create_topics
+from services.streaming.settings import KafkaSettings
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env(timeout=3).ping()
+    except Exception:  # noqa: BLE001 - any failure means "no engine here"
+        return False
+    return True
+
+
+def _free_port_pair() -> int:
+    """A port whose successor is free too (broker and controller listeners)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        with socket.socket() as second:
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two adjacent free ports on loopback")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        yield external
+        return
+    try:
+        if _docker_answers():
+            from testcontainers.kafka import KafkaContainer
+
+            with KafkaContainer().with_kraft() as container:
+                yield container.get_bootstrap_server()
+            return
+        from services.streaming.local_broker import LocalBroker
+
+        run_dir: Path = tmp_path_factory.mktemp("kafka")
+        broker = LocalBroker(port=_free_port_pair(), run_dir=run_dir)
+        bootstrap = broker.start()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no Kafka broker for the integration tests: {exc}")
+        pytest.skip(f"no Kafka broker: {exc}")
+    try:
+        yield bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique token for topic prefixes, group ids and transactional ids."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def kafka_settings(kafka_bootstrap: str, unique: str) -> KafkaSettings:
+    """Settings whose every topic name carries a prefix of this test's own."""
+    return KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_prefix=f"t{unique}.")
+
+
+@pytest.fixture
+def topics(kafka_settings: KafkaSettings) -> KafkaSettings:
+    """Every leadrouter topic created, 4 partitions each, under this test's prefix."""
+    create_topics(kafka_settings, partitions=4)
+    return kafka_settings
