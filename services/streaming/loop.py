@@ -61,6 +61,8 @@ class LoopSettings:
     max_batch_records: int = 2000
     tick_interval_ms: int = 200
     session_timeout_ms: int = 10000
+    transaction_timeout_ms: int = 10000
+    """Bounds how long a dead instance's open transaction blocks read_committed readers."""
     max_consecutive_failures: int = 1000
     """Stop when this many records in a row are dead-lettered: something upstream is broken."""
     extra_consumer_config: dict[str, Any] = field(default_factory=dict)
@@ -81,7 +83,11 @@ class TransactionalLoop:
         self.clock = clock or SystemClock()
         self.metrics = RuntimeMetrics.create(registry or CollectorRegistry())
         slot = f"{processor.app_id}-{self.s.instance}"
-        self.producer = Producer(kafka.transactional_producer(slot))
+        self.producer = Producer(
+            kafka.transactional_producer(
+                slot, **{"transaction.timeout.ms": self.s.transaction_timeout_ms}
+            )
+        )
         self.consumer = Consumer(
             kafka.consumer(
                 processor.app_id,

@@ -50,7 +50,7 @@ class SystemClock:
         return time.monotonic()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: `Serde[int](...)` sets __orig_class__ on the instance
 class Serde(Generic[T]):
     """How a state store turns its values into bytes and back."""
 

@@ -108,8 +108,14 @@ class StateStore(Generic[T]):
         count = read_to_end(
             settings, self.topic, wanted, lambda p, k, v: _apply(tables[p], k, v, self.serde)
         )
-        self._committed.update(tables)
+        for partition, entries in tables.items():
+            self.adopt(partition, entries)
         return count
+
+    def adopt(self, partition: int, entries: dict[str, T] | None = None) -> None:
+        """Own `partition` with these committed entries: restore ends here; tests start here."""
+        self._committed[partition] = dict(entries or {})
+        self._pending.pop(partition, None)
 
     def _partition(self, partition: int) -> dict[str, T]:
         try:
