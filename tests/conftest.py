@@ -27,7 +27,7 @@ def _docker_answers() -> bool:
         import docker  # type: ignore[import-untyped]
 
         docker.from_env(timeout=3).ping()
-    except Exception:  # noqa: BLE001 - any failure means "no engine here"
+    except Exception:
         return False
     return True
 

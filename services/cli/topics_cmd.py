@@ -14,8 +14,9 @@ def register(subparsers: Subparsers) -> None:
     topics = subparsers.add_parser("topics", help="create and check leadrouter's topics")
     actions = topics.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create every topic (idempotent)")
-    create.add_argument("--partitions", type=int, default=4,
-                        help="partitions of each keyed topic (default 4)")  # fmt: skip
+    create.add_argument(
+        "--partitions", type=int, default=4, help="partitions of each keyed topic (default 4)"
+    )
     create.add_argument("--replication-factor", type=int, default=1)
     create.set_defaults(func=_create)
     check = actions.add_parser("check", help="verify every topic exists and is co-partitioned")

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from services.leads.topics import CO_PARTITIONED_INPUTS, STATE_TOPICS, TopicSpec, topic_specs
 from services.streaming.errors import FatalError, TransientError
@@ -40,7 +41,9 @@ def create_topics(
             NewTopic(settings.topic(spec.name), count, replication_factor, config=config)
         )
     results: list[TopicResult] = []
-    futures = admin.create_topics(new_topics, operation_timeout=timeout_s, request_timeout=timeout_s)
+    futures = admin.create_topics(
+        new_topics, operation_timeout=timeout_s, request_timeout=timeout_s
+    )
     for topic in new_topics:
         try:
             futures[topic.topic].result()

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 import fastavro
 import fastavro.schema
+from fastavro.read import SchemaResolutionError
 from pydantic import BaseModel, ValidationError
 
 from services.streaming.errors import DecodeError
@@ -38,7 +39,7 @@ def _parse_all(paths: Iterable[Path]) -> dict[str, dict[str, Any]]:
         progressed = False
         for path, raw in list(pending.items()):
             try:
-                schema = fastavro.parse_schema(raw, named_schemas=named)
+                schema: dict[str, Any] = fastavro.parse_schema(raw, named_schemas=named)  # type: ignore[assignment]
             except fastavro.schema.UnknownType:
                 continue
             parsed[schema["name"]] = schema
@@ -107,10 +108,18 @@ class AvroCodec(Generic[M]):
         writer = self.schemas.writers.get(writer_fp)
         if writer is None:
             raise DecodeError(f"unknown writer schema fingerprint {writer_fp:016x}")
+        if writer["name"] != self.schema["name"]:
+            raise DecodeError(f"expected a {self.schema['name']}, got a {writer['name']}")
         try:
-            body = fastavro.schemaless_reader(
-                io.BytesIO(data[_HEADER.size :]), writer, self.schema
-            )
+            body = fastavro.schemaless_reader(io.BytesIO(data[_HEADER.size :]), writer, self.schema)
             return self.model.model_validate(body)
-        except (ValidationError, ValueError, TypeError, EOFError, IndexError) as exc:
-            raise DecodeError(f"not a valid {self.model.__name__}: {exc}") from exc
+        except (
+            SchemaResolutionError,
+            ValidationError,
+            ValueError,
+            TypeError,
+            EOFError,
+            IndexError,
+        ) as exc:
+            detail = str(exc)[:300]  # resolution errors quote whole schemas
+            raise DecodeError(f"not a valid {self.model.__name__}: {detail}") from exc

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
@@ -58,9 +58,15 @@ def ensure_jars() -> Path:
     partial = LIBS_DIR.with_name("libs.partial")
     shutil.rmtree(partial, ignore_errors=True)
     command = [
-        "mvn", "-q", "-B", "-f", str(KAFKA_DIR / "pom.xml"),
-        "dependency:copy-dependencies", f"-DoutputDirectory={partial}", "-DincludeScope=runtime",
-    ]  # fmt: skip
+        "mvn",
+        "-q",
+        "-B",
+        "-f",
+        str(KAFKA_DIR / "pom.xml"),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={partial}",
+        "-DincludeScope=runtime",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BrokerError(f"fetching Kafka jars failed:\n{result.stdout}{result.stderr}")
@@ -105,6 +111,7 @@ class LocalBroker:
     controller_port: int | None = None
     run_dir: Path | None = None
     heap: str = "768m"
+    _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.controller_port = self.controller_port or self.port + 1
@@ -155,16 +162,23 @@ class LocalBroker:
             fmt = [*java, "kafka.tools.StorageTool", "format", "--standalone"]
             result = subprocess.run(
                 [*fmt, "-t", cluster_id, "-c", str(config)],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if result.returncode != 0:
-                raise BrokerError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
+                raise BrokerError(
+                    f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}"
+                )
         with (log_dir / "stdout.log").open("ab") as out:
             process = subprocess.Popen(
                 [*java, "kafka.Kafka", str(config)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C in a terminal must not reach the JVM first
-            )  # fmt: skip
+            )
+        self._process = process  # kept so the JVM is reaped (and waited for) by its starter
         self.pid_file.write_text(str(process.pid))
         try:
             self.wait_ready(timeout_s)
@@ -184,9 +198,11 @@ class LocalBroker:
             try:
                 admin.list_topics(timeout=2)
                 return
-            except Exception:  # noqa: BLE001 - any failure here only means "not yet"
+            except Exception:
                 time.sleep(0.5)
-        raise BrokerError(f"the broker did not answer within {timeout_s:.0f} s; see {self.log_file}")
+        raise BrokerError(
+            f"the broker did not answer within {timeout_s:.0f} s; see {self.log_file}"
+        )
 
     def stop(self, grace_s: float = 20.0) -> None:
         """SIGTERM (a controlled shutdown), then SIGKILL after `grace_s`; no process is left."""
@@ -200,6 +216,9 @@ class LocalBroker:
                 os.killpg(pid, signal.SIGKILL)
                 while _alive(pid):
                     time.sleep(0.05)
+        if self._process is not None:
+            self._process.wait()
+            self._process = None
         self.pid_file.unlink(missing_ok=True)
 
 

@@ -117,9 +117,11 @@ class TransactionalLoop:
         for table in self.p.tables:
             table.load()
         self.consumer.subscribe(
-            list(self.p.inputs), on_assign=self._on_assign, on_revoke=self._on_revoke,
+            list(self.p.inputs),
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
             on_lost=self._on_lost,
-        )  # fmt: skip
+        )
         try:
             while self.running:
                 self.step()
@@ -161,10 +163,14 @@ class TransactionalLoop:
             log.warning("consumer error: %s", error)
             return
         record = InputRecord(
-            topic=message.topic(), partition=message.partition(), offset=message.offset(),
-            key=message.key(), value=message.value(), timestamp_ms=message.timestamp()[1],
-            headers=tuple(message.headers() or ()),
-        )  # fmt: skip
+            topic=message.topic() or "",
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            key=message.key(),
+            value=message.value(),
+            timestamp_ms=message.timestamp()[1],
+            headers=_headers(message),
+        )
         self._begin()
         tp = (record.topic, record.partition)
         self._rewind.setdefault(tp, record.offset)
@@ -187,10 +193,14 @@ class TransactionalLoop:
         if self.p.dead_letter_topic is None:
             raise FatalError(f"no dead-letter topic configured and a record failed: {exc}")
         self.metrics.dead_letters.labels(app=self.p.app_id, reason=exc.reason).inc()
-        log.warning("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset,
-                    exc.reason)  # fmt: skip
-        return [dead_letter_record(self.p.dead_letter_topic, self.p.app_id, record, exc,
-                                   self.clock.now_ms())]  # fmt: skip
+        log.warning(
+            "dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, exc.reason
+        )
+        return [
+            dead_letter_record(
+                self.p.dead_letter_topic, self.p.app_id, record, exc, self.clock.now_ms()
+            )
+        ]
 
     def _maybe_tick(self) -> None:
         if self.p.tick is None or not self.owned:
@@ -277,7 +287,9 @@ class TransactionalLoop:
 
     def _batch_due(self) -> bool:
         elapsed_ms = (self.clock.monotonic() - self._batch_start) * 1000
-        return self._batch_count >= self.s.max_batch_records or elapsed_ms >= self.s.commit_interval_ms
+        return (
+            self._batch_count >= self.s.max_batch_records or elapsed_ms >= self.s.commit_interval_ms
+        )
 
     def _wait_s(self) -> float:
         if not self._in_txn:
@@ -336,3 +348,12 @@ class TransactionalLoop:
                 ).set(lag)
         except KafkaException as exc:
             log.debug("lag report skipped: %s", exc)
+
+
+def _headers(message: Message) -> tuple[tuple[str, bytes], ...]:
+    raw = message.headers()
+    pairs = raw.items() if isinstance(raw, dict) else (raw or ())
+    return tuple(
+        (name, value if isinstance(value, bytes) else (value or "").encode())
+        for name, value in pairs
+    )

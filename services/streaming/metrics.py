@@ -32,41 +32,80 @@ class RuntimeMetrics:
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> RuntimeMetrics:
-        labels = {"registry": registry}
-        return cls(  # fmt: skip
+        return cls(
             # Input records handled, by input topic.
-            records=Counter("leadrouter_records_processed", "Input records handled.",
-                            ["app", "topic"], **labels),
+            records=Counter(
+                "leadrouter_records_processed",
+                "Input records handled.",
+                ["app", "topic"],
+                registry=registry,
+            ),
             # Kafka transactions committed.
-            transactions=Counter("leadrouter_transactions_committed", "Transactions committed.",
-                                 ["app"], **labels),
+            transactions=Counter(
+                "leadrouter_transactions_committed",
+                "Transactions committed.",
+                ["app"],
+                registry=registry,
+            ),
             # Kafka transactions aborted, by the error that caused it.
-            aborts=Counter("leadrouter_transactions_aborted", "Transactions aborted.",
-                           ["app", "reason"], **labels),
+            aborts=Counter(
+                "leadrouter_transactions_aborted",
+                "Transactions aborted.",
+                ["app", "reason"],
+                registry=registry,
+            ),
             # Time from commit start (state flush, offsets) to the broker's commit ack.
-            commit_seconds=Histogram("leadrouter_transaction_commit_seconds",
-                                     "Transaction commit latency.", ["app"],
-                                     buckets=FAST_BUCKETS, **labels),
+            commit_seconds=Histogram(
+                "leadrouter_transaction_commit_seconds",
+                "Transaction commit latency.",
+                ["app"],
+                buckets=FAST_BUCKETS,
+                registry=registry,
+            ),
             # Input records per committed transaction.
-            batch_records=Histogram("leadrouter_transaction_records", "Records per transaction.",
-                                    ["app"], buckets=(1, 10, 100, 500, 1000, 5000), **labels),
+            batch_records=Histogram(
+                "leadrouter_transaction_records",
+                "Records per transaction.",
+                ["app"],
+                buckets=(1, 10, 100, 500, 1000, 5000),
+                registry=registry,
+            ),
             # Time to restore a state store's partitions on assignment.
-            restore_seconds=Histogram("leadrouter_state_restore_seconds",
-                                      "State restore duration.", ["app", "store"],
-                                      buckets=SLOW_BUCKETS, **labels),
+            restore_seconds=Histogram(
+                "leadrouter_state_restore_seconds",
+                "State restore duration.",
+                ["app", "store"],
+                buckets=SLOW_BUCKETS,
+                registry=registry,
+            ),
             # State records read while restoring.
-            restored_records=Counter("leadrouter_state_restored_records",
-                                     "State records read in restores.", ["app", "store"],
-                                     **labels),
+            restored_records=Counter(
+                "leadrouter_state_restored_records",
+                "State records read in restores.",
+                ["app", "store"],
+                registry=registry,
+            ),
             # High watermark minus committed position, per input partition.
-            consumer_lag=Gauge("leadrouter_consumer_lag", "Records behind the end of the input.",
-                               ["app", "topic", "partition"], **labels),
+            consumer_lag=Gauge(
+                "leadrouter_consumer_lag",
+                "Records behind the end of the input.",
+                ["app", "topic", "partition"],
+                registry=registry,
+            ),
             # Records sent to leads.dead-letter, by reason.
-            dead_letters=Counter("leadrouter_dead_letters", "Records dead-lettered.",
-                                 ["app", "reason"], **labels),
+            dead_letters=Counter(
+                "leadrouter_dead_letters",
+                "Records dead-lettered.",
+                ["app", "reason"],
+                registry=registry,
+            ),
             # Input partitions this instance owns now.
-            assigned_partitions=Gauge("leadrouter_assigned_partitions",
-                                      "Input partitions owned.", ["app"], **labels),
+            assigned_partitions=Gauge(
+                "leadrouter_assigned_partitions",
+                "Input partitions owned.",
+                ["app"],
+                registry=registry,
+            ),
         )
 
 

@@ -82,7 +82,9 @@ class KafkaSettings(BaseSettings):
 
     def reader(self, **overrides: str | int | float | bool) -> ClientConfig:
         """A consumer that is assigned partitions by hand and never commits (restores, tables)."""
-        return self.consumer("leadrouter-reader", **{"enable.auto.offset.store": False, **overrides})
+        return self.consumer(
+            "leadrouter-reader", **{"enable.auto.offset.store": False, **overrides}
+        )
 
     def admin(self) -> ClientConfig:
         return self.common()

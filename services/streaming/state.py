@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
@@ -38,7 +38,7 @@ class StateStore(Generic[T]):
         pending = self._pending.get(partition)
         if pending is not None and key in pending:
             value = pending[key]
-            return None if value is _DELETED else value  # type: ignore[return-value]
+            return None if value is _DELETED else cast(T, value)
         return self._partition(partition).get(key)
 
     def put(self, partition: int, key: str, value: T) -> None:
@@ -55,9 +55,9 @@ class StateStore(Generic[T]):
         for key, value in self._partition(partition).items():
             if key not in pending:
                 yield key, value
-        for key, value in pending.items():
-            if value is not _DELETED:
-                yield key, value  # type: ignore[misc]
+        for key, written in pending.items():
+            if written is not _DELETED:
+                yield key, cast(T, written)
 
     def __len__(self) -> int:
         return sum(len(p) for p in self._committed.values())
@@ -75,7 +75,7 @@ class StateStore(Generic[T]):
         records = []
         for partition, pending in self._pending.items():
             for key, value in pending.items():
-                body = None if value is _DELETED else self.serde.encode(value)  # type: ignore[arg-type]
+                body = None if value is _DELETED else self.serde.encode(cast(T, value))
                 records.append(OutputRecord(self.topic, key.encode(), body, partition=partition))
         return records
 
@@ -88,7 +88,7 @@ class StateStore(Generic[T]):
                 if value is _DELETED:
                     table.pop(key, None)
                 else:
-                    table[key] = value  # type: ignore[assignment]
+                    table[key] = cast(T, value)
         self._pending.clear()
 
     def rollback(self) -> None:
@@ -160,16 +160,17 @@ def read_to_end(
             for message in consumer.consume(1000, timeout=0.2):
                 if message.error():
                     raise TransientError(f"restoring {topic}: {message.error()}")
-                apply(message.partition(), message.key(), message.value())
+                apply(message.partition() or 0, message.key(), message.value())
                 count += 1
             for tp in consumer.position([TopicPartition(topic, p) for p in ends]):
                 if tp.offset >= ends[tp.partition]:
                     del ends[tp.partition]
             if time.monotonic() > deadline:
-                raise TransientError(f"restoring {topic} did not reach the end in {timeout_s:.0f} s")
+                raise TransientError(
+                    f"restoring {topic} did not reach the end in {timeout_s:.0f} s"
+                )
         return count
     except KafkaException as exc:
         raise TransientError(f"restoring {topic}: {exc}") from exc
     finally:
         consumer.close()
-

@@ -19,7 +19,7 @@ from services.streaming.settings import KafkaSettings
 from services.streaming.state import StateStore
 
 INPUT, OUTPUT, STATE = "count.in", "count.out", "count.state"
-COUNTS = Serde[int](encode=lambda n: str(n).encode(), decode=lambda b: int(b))
+COUNTS = Serde[int](encode=lambda n: str(n).encode(), decode=int)
 
 
 def build(settings: KafkaSettings) -> Processor:
@@ -33,9 +33,11 @@ def build(settings: KafkaSettings) -> Processor:
         yield OutputRecord(output, record.key, (record.value or b"") + f"|{count}".encode())
 
     return Processor(
-        app_id=settings.topic("counting"), inputs=[settings.topic(INPUT)], handle=handle,
+        app_id=settings.topic("counting"),
+        inputs=[settings.topic(INPUT)],
+        handle=handle,
         stores=[store],
-    )  # fmt: skip
+    )
 
 
 def main() -> None:

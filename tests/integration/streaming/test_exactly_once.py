@@ -55,10 +55,18 @@ class Instance:
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.settings.bootstrap_servers}
         with (self.log_dir / f"slot{self.slot}-{self.starts}.log").open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.integration.streaming.counting_app",
-                 self.settings.topic_prefix, str(self.slot)],
-                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.integration.streaming.counting_app",
+                    self.settings.topic_prefix,
+                    str(self.slot),
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -96,7 +104,9 @@ def feed(settings: KafkaSettings, seconds: float) -> threading.Thread:
 
 def read_outputs(settings: KafkaSettings, deadline_s: float) -> list[tuple[str, str]]:
     """Committed outputs until RECORDS are in, then a little longer to catch any extra."""
-    consumer = Consumer(settings.consumer(settings.topic("verify"), **{"enable.partition.eof": False}))
+    consumer = Consumer(
+        settings.consumer(settings.topic("verify"), **{"enable.partition.eof": False})
+    )
     consumer.subscribe([settings.topic(OUTPUT)])
     seen: list[tuple[str, str]] = []
     deadline = time.monotonic() + deadline_s
@@ -128,7 +138,9 @@ def assert_exactly_once(settings: KafkaSettings, outputs: list[tuple[str, str]])
     inputs = Counter(value.split("|")[0] for _, value in outputs)
     doubled = {value: n for value, n in inputs.items() if n > 1}
     missing = RECORDS - len(inputs)
-    assert not doubled, f"{len(doubled)} inputs were output more than once, e.g. {list(doubled)[:5]}"
+    assert not doubled, (
+        f"{len(doubled)} inputs were output more than once, e.g. {list(doubled)[:5]}"
+    )
     assert missing == 0, f"{missing} inputs never reached the output"
     counts_by_key: dict[str, list[int]] = defaultdict(list)
     for key, value in outputs:
