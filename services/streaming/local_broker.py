@@ -74,6 +74,14 @@ def ensure_jars() -> Path:
     return LIBS_DIR
 
 
+def cluster_id() -> str:
+    """A random KRaft cluster id: 16 bytes, base64url, never starting with '-' (an option)."""
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
+
+
 def server_properties(port: int, controller_port: int, data_dir: Path) -> str:
     settings = {
         "process.roles": "broker,controller",
@@ -158,10 +166,9 @@ class LocalBroker:
         java = ["java", f"-Xmx{self.heap}", "-Xms256m", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
         java += [f"-Dlog4j2.configurationFile={log_config}", "-cp", classpath]
         if not (data_dir / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             fmt = [*java, "kafka.tools.StorageTool", "format", "--standalone"]
             result = subprocess.run(
-                [*fmt, "-t", cluster_id, "-c", str(config)],
+                [*fmt, f"--cluster-id={cluster_id()}", "-c", str(config)],
                 capture_output=True,
                 text=True,
                 check=False,

@@ -11,7 +11,7 @@ from confluent_kafka import Consumer, Producer
 
 from services.leads.topics import TopicSpec
 from services.streaming.admin import create_topics
-from services.streaming.local_broker import LocalBroker, server_properties
+from services.streaming.local_broker import LocalBroker, cluster_id, server_properties
 from services.streaming.settings import KafkaSettings
 from tests.conftest import _free_port_pair
 
@@ -56,3 +56,9 @@ def test_transactional_round_trip_then_stop_leaves_no_process(tmp_path: Path) ->
     assert broker.running_pid() is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_cluster_ids_never_look_like_an_option() -> None:
+    ids = [cluster_id() for _ in range(2000)]
+    assert not any(i.startswith("-") for i in ids)
+    assert all(len(i) == 22 for i in ids)
