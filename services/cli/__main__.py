@@ -10,6 +10,8 @@ from services.cli.base import CommandError
 
 COMMAND_GROUPS = (
     "services.cli.topics_cmd",
+    "services.cli.assignments_cmd",
+    "services.cli.top_cmd",
 )
 
 

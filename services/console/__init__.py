@@ -1,0 +1,1 @@
+"""What operators look at in a terminal: `leadrouter top` and `leadrouter assignments tail`."""

@@ -1,0 +1,112 @@
+"""`leadrouter top`'s screen: the board and the services' status as rich renderables (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from services.console.assignment_text import iso_ms
+from services.console.board import BoardSnapshot, PoolRow
+from services.console.service_metrics import SLA_BREACHES, SLA_OPEN_TIMERS, ServiceStatus
+
+
+def _ms(value: int | None) -> str:
+    return "-" if value is None else f"{value} ms"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def status_line(board: BoardSnapshot, services: Sequence[ServiceStatus]) -> Text:
+    line = Text(f"leadrouter top   decisions: {board.decisions}   ", style="bold")
+    for service in services:
+        style = "green" if service.up else "red"
+        mark = "up" if service.up else f"down ({service.error})"
+        line.append(f"{service.name} {mark}", style=style)
+        if service.lag is not None:
+            line.append(f" lag {service.lag:g}")
+        line.append("   ")
+    return line
+
+
+def _sla_totals(services: Sequence[ServiceStatus]) -> tuple[float | None, dict[str, float]]:
+    for service in services:
+        pending = service.total(SLA_OPEN_TIMERS)
+        breaches = service.by_label(SLA_BREACHES, "pool")
+        if pending is not None or breaches:
+            return pending, breaches
+    return None, {}
+
+
+def pools_table(pools: Sequence[PoolRow], services: Sequence[ServiceStatus]) -> Table:
+    pending, breaches = _sla_totals(services)
+    table = Table(title=f"pools   SLA timers pending: {_number(pending)}", title_justify="left")
+    for column in ("pool", "assigned", "reassigned", "unassigned", "released"):
+        table.add_column(column, justify="left" if column == "pool" else "right")
+    table.add_column("SLA breached", justify="right")
+    table.add_column("speed p50", justify="right")
+    table.add_column("speed p99", justify="right")
+    table.add_column("skipped by reason")
+    for pool in pools:
+        skipped = ", ".join(f"{reason} {count}" for reason, count in pool.skipped) or "-"
+        table.add_row(
+            pool.pool_id,
+            str(pool.assigned),
+            str(pool.reassigned),
+            str(pool.unassigned),
+            str(pool.released),
+            _number(breaches.get(pool.pool_id, 0.0 if breaches else None)),
+            _ms(pool.speed_p50_ms),
+            _ms(pool.speed_p99_ms),
+            skipped,
+        )
+    return table
+
+
+def reps_table(pools: Sequence[PoolRow]) -> Table:
+    table = Table(
+        title="reps (deviation: assigned minus weighted fair share)", title_justify="left"
+    )
+    for column in ("pool", "rep", "assigned", "open", "deviation"):
+        table.add_column(column, justify="left" if column in ("pool", "rep") else "right")
+    for pool in pools:
+        for rep in pool.reps:
+            style = "yellow" if abs(rep.deviation) > 1.0 else ""
+            table.add_row(
+                rep.pool_id,
+                rep.rep_id,
+                str(rep.assigned),
+                str(rep.open),
+                f"{rep.deviation:+.1f}",
+                style=style,
+            )
+    return table
+
+
+def decisions_table(board: BoardSnapshot) -> Table:
+    table = Table(title="latest decisions", title_justify="left")
+    for column in ("time", "lead", "decision", "pool", "rep", "reason"):
+        table.add_column(column, overflow="ellipsis", no_wrap=column != "reason")
+    for decision in board.latest:
+        table.add_row(
+            iso_ms(decision.decided_at_ms)[11:23],
+            decision.lead_id[:16],
+            f"{decision.kind}->{decision.outcome} #{decision.attempt}",
+            decision.pool_id,
+            decision.rep_id or "-",
+            decision.reason,
+        )
+    return table
+
+
+def render(board: BoardSnapshot, services: Sequence[ServiceStatus]) -> Group:
+    return Group(
+        status_line(board, services),
+        pools_table(board.pools, services),
+        reps_table(board.pools),
+        decisions_table(board),
+    )
