@@ -16,8 +16,9 @@ system-deps:
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[test,bench]'
+	@echo "setup: installing Python packages into $(VENV) (log: $(VENV)/pip.log)"
+	@$(PY) -m pip install -q --upgrade pip > $(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; exit 1)
+	@$(PY) -m pip install -q -e '.[test,bench]' >> $(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; exit 1)
 	@touch $@
 
 deploy/local-kafka/.cache/libs: deploy/local-kafka/pom.xml | $(STAMP)

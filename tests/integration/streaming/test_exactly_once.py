@@ -192,3 +192,20 @@ def test_instance_killed_during_rebalance_loses_and_doubles_nothing(
     first.stop()
     assert_exactly_once(counting_topics, outputs)
     assert second.starts == 1
+
+
+def test_sigterm_commits_what_was_handled_and_exits_cleanly(
+    counting_topics: KafkaSettings, instances: list[Instance]
+) -> None:
+    instance = instances[0]
+    instance.start()
+    feeder = feed(counting_topics, seconds=6)
+    time.sleep(3)
+    assert instance.process is not None
+    instance.process.send_signal(signal.SIGTERM)
+    assert instance.process.wait(30) == 0
+    feeder.join(60)
+    instance.start()  # the same slot picks up exactly where the drained one committed
+    outputs = read_outputs(counting_topics, deadline_s=120)
+    instance.stop()
+    assert_exactly_once(counting_topics, outputs)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from confluent_kafka import Consumer, Producer
+from prometheus_client import CollectorRegistry
 
 from services.leads.events import DeadLetter
 from services.leads.topics import Topic, TopicSpec
@@ -93,7 +94,8 @@ def test_bad_records_are_dead_lettered_with_their_bytes_and_the_rest_flow_on(
         producer.produce(settings.topic("in"), key=f"k{i}", value=value)
     producer.flush(10)
 
-    loop = TransactionalLoop(processor, settings, LoopSettings())
+    registry = CollectorRegistry()
+    loop = TransactionalLoop(processor, settings, LoopSettings(), registry=registry)
     thread = run_in_thread(loop)
     try:
         good = consume_all(settings, settings.topic("out"), 16)
@@ -113,6 +115,17 @@ def test_bad_records_are_dead_lettered_with_their_bytes_and_the_rest_flow_on(
     ]
     assert {d.reason for d in decoded} == {"invalid_test"}
     assert all(d.original_topic == settings.topic("in") for d in decoded)
+    app = {"app": settings.topic("dlq-app")}
+    assert (
+        registry.get_sample_value("leadrouter_dead_letters_total", app | {"reason": "invalid_test"})
+        == 4
+    )
+    assert (
+        registry.get_sample_value(
+            "leadrouter_records_processed_total", app | {"topic": settings.topic("in")}
+        )
+        == 20
+    )
     headers = dict(letters[0].headers())
     assert headers["original_topic"] == settings.topic("in").encode()
     assert headers["error"] == b"invalid_test"
