@@ -1,0 +1,66 @@
+"""The watcher's state for one lead: the twin of `schemas/SlaTimer.avsc`, kept in `sla.timers`.
+
+One entry per lead id, from its first assignment until it is closed (or idle past retention),
+so late activity is recognised and closing a lead always finds the owner whose capacity to free.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from services.leads.events import EscalationStep, Lead
+from services.sla_watcher.deadlines import deadline_step, is_due
+
+
+class TimerStatus(StrEnum):
+    RUNNING = "running"
+    AWAITING_OWNER = "awaiting_owner"
+    TOUCHED = "touched"
+    ESCALATED = "escalated"
+    CLOSED = "closed"
+
+
+class SlaTimer(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lead_id: str
+    status: TimerStatus
+    assignment_id: str
+    pool_id: str
+    policy_id: str
+    rep_id: str | None = None
+    manager_id: str | None = None
+    fallback_pool_id: str | None = None
+    previous_owners: tuple[str, ...] = ()
+    attempt: int
+    reassignments: int = 0
+    fallback_used: bool = False
+    received_at_ms: int
+    assigned_at_ms: int
+    notify_due_ms: int | None = None
+    notified: bool = False
+    deadline_ms: int | None = None
+    max_reassignments: int = 0
+    escalate_to: str = "manager"
+    touched_at_ms: int | None = None
+    updated_at_ms: int
+    lead: Lead | None = None
+
+    def next_step(self) -> tuple[EscalationStep, int] | None:
+        """The next step this timer will fire and when it is due; None when it is stopped.
+
+        Notify always comes before the deadline's step, even when both are overdue.
+        """
+        if self.status is not TimerStatus.RUNNING or self.deadline_ms is None:
+            return None
+        if self.notify_due_ms is not None and not self.notified:
+            return EscalationStep.NOTIFY, self.notify_due_ms
+        return deadline_step(self.reassignments, self.max_reassignments), self.deadline_ms
+
+    def due_step(self, now_ms: int, grace_ms: int) -> tuple[EscalationStep, int] | None:
+        step = self.next_step()
+        if step is None or not is_due(step[1], now_ms, grace_ms):
+            return None
+        return step

@@ -1,0 +1,228 @@
+"""How one lead's SLA entry moves: assignment, activity and time in; new entry and events out.
+
+Pure: `now_ms` is a parameter (the input record's timestamp, or the tick's time), ids derive
+from the assignment id and the step, so replaying the same input gives the same events.
+
+    assigned ──► running ──first touch / accepted / contacted──► touched ──closed──► (gone)
+                    │ deadline missed or rejected
+                    ├─ reassignments left ──► awaiting_owner ──new assignment──► running
+                    ├─ fallback not used yet ──► awaiting_owner (in the fallback pool)
+                    └─ otherwise ──► escalated (the manager is told)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.leads.events import (
+    ActivityType,
+    Assignment,
+    EscalationStep,
+    LeadActivity,
+    Outcome,
+    RequestKind,
+)
+from services.sla_watcher.deadlines import (
+    EscalationTarget,
+    SlaTerms,
+    WorkingWeek,
+    plan_deadlines,
+)
+from services.sla_watcher.effects import (
+    Escalated,
+    FirstTouch,
+    Ignored,
+    Level,
+    Note,
+    Transition,
+    escalation_event,
+    merge_owners,
+    routing_request,
+    unchanged,
+)
+from services.sla_watcher.steps import miss
+from services.sla_watcher.timer_state import SlaTimer, TimerStatus
+
+TOUCHES = frozenset({ActivityType.FIRST_TOUCH, ActivityType.ACCEPTED, ActivityType.CONTACTED})
+CLOSES = frozenset({ActivityType.CLOSED_WON, ActivityType.CLOSED_LOST, ActivityType.DISQUALIFIED})
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerContext:
+    """What the routing config says about the pool and the rep an assignment names."""
+
+    terms: SlaTerms | None
+    """None: the pool has no SLA policy; the lead is tracked but never timed."""
+    week: WorkingWeek | None = None
+    manager_id: str | None = None
+    fallback_pool_id: str | None = None
+
+
+def on_assignment(
+    current: SlaTimer | None, assignment: Assignment, owner: OwnerContext, now_ms: int
+) -> Transition:
+    """Start (or restart) the lead's timer on an assignment; escalate when nobody took it."""
+    if current is not None and current.assignment_id == assignment.assignment_id:
+        return unchanged(current, Ignored.DUPLICATE_ASSIGNMENT)
+    if assignment.outcome is Outcome.RELEASED:
+        return unchanged(current)
+    if current is not None and current.status is TimerStatus.CLOSED:
+        return _release_late_owner(current, assignment, now_ms)
+    if assignment.outcome is Outcome.UNASSIGNED or assignment.rep_id is None:
+        return _nobody_took_it(current, assignment, owner, now_ms)
+    carried = current is not None and assignment.kind is RequestKind.REASSIGN
+    terms = owner.terms
+    deadlines = plan_deadlines(assignment.decided_at_ms, terms, owner.week) if terms else None
+    timer = SlaTimer(
+        lead_id=assignment.lead_id,
+        status=TimerStatus.RUNNING,
+        assignment_id=assignment.assignment_id,
+        pool_id=assignment.pool_id,
+        policy_id=terms.policy_id if terms else "",
+        rep_id=assignment.rep_id,
+        manager_id=owner.manager_id,
+        fallback_pool_id=owner.fallback_pool_id,
+        previous_owners=merge_owners(
+            current.previous_owners if current else (), assignment.previous_owners
+        ),
+        attempt=assignment.attempt,
+        reassignments=current.reassignments if carried and current else 0,
+        fallback_used=current.fallback_used if carried and current else False,
+        received_at_ms=assignment.received_at_ms,
+        assigned_at_ms=assignment.decided_at_ms,
+        notify_due_ms=deadlines.notify_due_ms if deadlines else None,
+        deadline_ms=deadlines.deadline_ms if deadlines else None,
+        max_reassignments=terms.max_reassignments if terms else 0,
+        escalate_to=(terms.escalate_to if terms else EscalationTarget.MANAGER).value,
+        updated_at_ms=now_ms,
+        lead=assignment.lead or (current.lead if current else None),
+    )
+    return Transition(timer)
+
+
+def _release_late_owner(current: SlaTimer, assignment: Assignment, now_ms: int) -> Transition:
+    """The lead was closed while a reassignment was in flight: free whoever got it."""
+    if assignment.outcome is not Outcome.ASSIGNED or assignment.rep_id is None:
+        return Transition(None)
+    release = routing_request(
+        current,
+        RequestKind.RELEASE,
+        f"{assignment.assignment_id}:release",
+        pool_id=assignment.pool_id,
+        rep_id=assignment.rep_id,
+        reason="lead closed before the reassignment landed",
+        now_ms=now_ms,
+    )
+    return Transition(None, requests=(release,))
+
+
+def _nobody_took_it(
+    current: SlaTimer | None, assignment: Assignment, owner: OwnerContext, now_ms: int
+) -> Transition:
+    manager = current.manager_id if current and current.manager_id else owner.manager_id
+    base = current or SlaTimer(
+        lead_id=assignment.lead_id,
+        status=TimerStatus.ESCALATED,
+        assignment_id=assignment.assignment_id,
+        pool_id=assignment.pool_id,
+        policy_id=owner.terms.policy_id if owner.terms else "",
+        attempt=assignment.attempt,
+        received_at_ms=assignment.received_at_ms,
+        assigned_at_ms=assignment.decided_at_ms,
+        updated_at_ms=now_ms,
+        lead=assignment.lead,
+    )
+    timer = base.model_copy(
+        update={
+            "status": TimerStatus.ESCALATED,
+            "assignment_id": assignment.assignment_id,
+            "rep_id": None,
+            "manager_id": manager,
+            "previous_owners": merge_owners(base.previous_owners, assignment.previous_owners),
+            "attempt": assignment.attempt,
+            "updated_at_ms": now_ms,
+        }
+    )
+    escalation = escalation_event(
+        timer,
+        EscalationStep.ESCALATE,
+        target=manager,
+        reason=f"no rep could take the lead in pool {assignment.pool_id}: {assignment.reason}",
+        due_ms=assignment.decided_at_ms,
+        now_ms=now_ms,
+    )
+    notes = (Escalated(timer.pool_id, Level.MANAGER),)
+    return Transition(timer, escalations=(escalation,), notes=notes)
+
+
+def on_activity(timer: SlaTimer, activity: LeadActivity, now_ms: int) -> Transition:
+    """Apply CRM activity to a tracked lead. Activity from a previous owner changes nothing."""
+    if activity.type in CLOSES:
+        return _close(timer, activity, now_ms)
+    by_owner = timer.rep_id is not None and activity.rep_id in (None, timer.rep_id)
+    if not by_owner:
+        if activity.rep_id is not None and activity.rep_id in timer.previous_owners:
+            return unchanged(timer, Ignored.PREVIOUS_OWNER)
+        return unchanged(timer, Ignored.NOT_OWNER if timer.rep_id else Ignored.NO_OWNER)
+    if activity.type is ActivityType.REJECTED:
+        if timer.status is TimerStatus.ESCALATED:
+            return _drop_owner(timer, activity, now_ms)
+        return miss(timer, now_ms, due_ms=now_ms, rejected_by=timer.rep_id)
+    if timer.status is TimerStatus.TOUCHED:
+        return unchanged(timer, Ignored.ALREADY_TOUCHED)
+    return _touch(timer, activity.occurred_at_ms, now_ms)
+
+
+def _touch(timer: SlaTimer, touched_ms: int, now_ms: int) -> Transition:
+    met = None if timer.deadline_ms is None else touched_ms <= timer.deadline_ms
+    note = FirstTouch(timer.pool_id, max(0, touched_ms - timer.assigned_at_ms) / 1000, met)
+    stopped = timer.model_copy(
+        update={"status": TimerStatus.TOUCHED, "touched_at_ms": touched_ms, "updated_at_ms": now_ms}
+    )
+    return Transition(stopped, notes=(note,))
+
+
+def _close(timer: SlaTimer, activity: LeadActivity, now_ms: int) -> Transition:
+    if timer.status is TimerStatus.CLOSED:
+        return unchanged(timer, Ignored.ALREADY_CLOSED)
+    if timer.status is TimerStatus.AWAITING_OWNER:
+        closed = timer.model_copy(update={"status": TimerStatus.CLOSED, "updated_at_ms": now_ms})
+        return Transition(closed)  # the owner the router is choosing now is released on arrival
+    notes: tuple[Note, ...] = ()
+    if timer.status is TimerStatus.RUNNING:
+        notes = _touch(timer, activity.occurred_at_ms, now_ms).notes  # closing is handling it
+    if timer.rep_id is None:
+        return Transition(None, notes=notes)
+    release = routing_request(
+        timer,
+        RequestKind.RELEASE,
+        f"{timer.assignment_id}:release",
+        pool_id=timer.pool_id,
+        rep_id=timer.rep_id,
+        reason=f"lead {activity.type.value}",
+        now_ms=now_ms,
+    )
+    return Transition(None, requests=(release,), notes=notes)
+
+
+def _drop_owner(timer: SlaTimer, activity: LeadActivity, now_ms: int) -> Transition:
+    """The owner of an escalated lead gave it up: the manager already knows; free the rep."""
+    if timer.rep_id is None:
+        return unchanged(timer, Ignored.NO_OWNER)
+    release = routing_request(
+        timer,
+        RequestKind.RELEASE,
+        f"{timer.assignment_id}:release",
+        pool_id=timer.pool_id,
+        rep_id=timer.rep_id,
+        reason="the owner rejected an escalated lead",
+        now_ms=now_ms,
+    )
+    dropped = timer.model_copy(
+        update={
+            "rep_id": None,
+            "previous_owners": merge_owners(timer.previous_owners, (timer.rep_id,)),
+            "updated_at_ms": now_ms,
+        }
+    )
+    return Transition(dropped, requests=(release,))
