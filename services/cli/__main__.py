@@ -12,6 +12,7 @@ COMMAND_GROUPS = (
     "services.cli.topics_cmd",
     "services.cli.assignments_cmd",
     "services.cli.top_cmd",
+    "services.cli.lead_cmd",
 )
 
 
