@@ -20,26 +20,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.leads.events import EscalationStep
 
-MINUTES_PER_DAY = 24 * 60
+SECONDS_PER_DAY = 24 * 3600
 _SEARCH_LIMIT_DAYS = 3700
 """A budget a working week cannot absorb in about ten years is a configuration mistake."""
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Working time on one weekday (0 = Monday), minutes after local midnight, end exclusive."""
+    """Working time on one weekday (0 = Monday), seconds after local midnight, end exclusive."""
 
     weekday: int
-    start_minute: int
-    end_minute: int
+    start_s: int
+    end_s: int
 
     def __post_init__(self) -> None:
         if not 0 <= self.weekday <= 6:
             raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), got {self.weekday}")
-        if not 0 <= self.start_minute < self.end_minute <= MINUTES_PER_DAY:
+        if not 0 <= self.start_s < self.end_s <= SECONDS_PER_DAY:
             raise ValueError(
-                f"a window must start before it ends within one day (0..1440 minutes), "
-                f"got {self.start_minute}..{self.end_minute} on weekday {self.weekday}"
+                f"a window must start before it ends within one day (0..86400 s), "
+                f"got {self.start_s}..{self.end_s} on weekday {self.weekday}"
             )
 
 
@@ -49,6 +49,8 @@ class WorkingWeek:
 
     time_zone: str
     windows: tuple[Window, ...]
+    holidays: frozenset[date] = frozenset()
+    """Local dates with no working time at all."""
 
     def __post_init__(self) -> None:
         try:
@@ -59,17 +61,17 @@ class WorkingWeek:
             ) from exc
         if not self.windows:
             raise ValueError("a working week needs at least one window")
-        ordered = sorted(self.windows, key=lambda w: (w.weekday, w.start_minute))
+        ordered = sorted(self.windows, key=lambda w: (w.weekday, w.start_s))
         for before, after in pairwise(ordered):
-            if before.weekday == after.weekday and after.start_minute < before.end_minute:
+            if before.weekday == after.weekday and after.start_s < before.end_s:
                 raise ValueError(f"windows overlap on weekday {before.weekday}")
         object.__setattr__(self, "windows", tuple(ordered))
 
 
-def _local_instant_ms(day: date, minute: int, zone: ZoneInfo) -> int:
-    if minute == MINUTES_PER_DAY:
-        day, minute = day + timedelta(days=1), 0
-    wall = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+def _local_instant_ms(day: date, second: int, zone: ZoneInfo) -> int:
+    if second == SECONDS_PER_DAY:
+        day, second = day + timedelta(days=1), 0
+    wall = datetime.combine(day, time(second // 3600, second % 3600 // 60, second % 60), zone)
     return int(wall.timestamp() * 1000)
 
 
@@ -83,10 +85,10 @@ def open_intervals(week: WorkingWeek, from_ms: int) -> Iterator[tuple[int, int]]
     day = datetime.fromtimestamp(from_ms / 1000, tz=zone).date() - timedelta(days=1)
     while True:
         for window in week.windows:
-            if window.weekday != day.weekday():
+            if window.weekday != day.weekday() or day in week.holidays:
                 continue
-            opened = _local_instant_ms(day, window.start_minute, zone)
-            closed = _local_instant_ms(day, window.end_minute, zone)
+            opened = _local_instant_ms(day, window.start_s, zone)
+            closed = _local_instant_ms(day, window.end_s, zone)
             opened = max(opened, from_ms)
             if closed > opened:
                 yield opened, closed
@@ -128,6 +130,10 @@ def business_time_between(start_ms: int, end_ms: int, week: WorkingWeek | None) 
     return total
 
 
+ALL_DAY = tuple(Window(day, 0, SECONDS_PER_DAY) for day in range(7))
+"""An owner with no working hours works around the clock (except on holidays)."""
+
+
 class EscalationTarget(StrEnum):
     """Who the last step goes to once the reassignments are used up."""
 
@@ -142,16 +148,21 @@ class SlaTerms:
     policy_id: str
     first_touch_ms: int
     business_hours: bool = False
-    notify_fraction: float | None = None
+    notify_fractions: tuple[float, ...] = ()
+    """Increasing fractions of the budget at which the owner is reminded."""
     max_reassignments: int = 2
+    """K: reassignments before a missed deadline escalates (0: escalate at the first)."""
     escalate_to: EscalationTarget = EscalationTarget.MANAGER
 
     def __post_init__(self) -> None:
         if self.first_touch_ms <= 0:
             raise ValueError(f"first_touch_ms must be positive, got {self.first_touch_ms}")
-        if self.notify_fraction is not None and not 0 < self.notify_fraction < 1:
+        if any(not 0 < f < 1 for f in self.notify_fractions) or list(
+            self.notify_fractions
+        ) != sorted(set(self.notify_fractions)):
             raise ValueError(
-                f"notify_fraction must lie strictly between 0 and 1, got {self.notify_fraction}"
+                "notify_fractions must increase and lie strictly between 0 and 1, "
+                f"got {self.notify_fractions}"
             )
         if self.max_reassignments < 0:
             raise ValueError(f"max_reassignments cannot be negative, got {self.max_reassignments}")
@@ -159,7 +170,8 @@ class SlaTerms:
 
 @dataclass(frozen=True, slots=True)
 class Deadlines:
-    notify_due_ms: int | None
+    notify_due_ms: tuple[int, ...]
+    """One per notify fraction, in order; never after the deadline."""
     deadline_ms: int
 
 
@@ -167,15 +179,15 @@ def plan_deadlines(assigned_at_ms: int, terms: SlaTerms, week: WorkingWeek | Non
     """When an assignment made at `assigned_at_ms` is notified and when it is overdue.
 
     The clock counts in the owner's working week only when the policy asks for business hours.
-    The notify step falls at its fraction of the business-time budget, so it never comes after
-    the deadline.
+    Each notify step falls at its fraction of the business-time budget, so notify steps come in
+    order and never after the deadline.
     """
     counted = week if terms.business_hours else None
     deadline = add_business_time(assigned_at_ms, terms.first_touch_ms, counted)
-    notify = None
-    if terms.notify_fraction is not None:
-        budget = int(terms.first_touch_ms * terms.notify_fraction)
-        notify = add_business_time(assigned_at_ms, budget, counted)
+    notify = tuple(
+        add_business_time(assigned_at_ms, int(terms.first_touch_ms * fraction), counted)
+        for fraction in terms.notify_fractions
+    )
     return Deadlines(notify_due_ms=notify, deadline_ms=deadline)
 
 

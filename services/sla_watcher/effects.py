@@ -1,7 +1,8 @@
 """What a transition of a lead's SLA entry produces: the new entry, events, and notes.
 
-Events are built here with deterministic ids: `<assignment id>:<step>` for escalations and
-`<assignment id>:<kind>` for routing requests, so a replay or a retried transaction writes the
+Events are built here with deterministic ids: `<assignment id>:<step>` for escalations
+(`<assignment id>:notify-<n>` for the n-th reminder) and `<assignment id>:<kind>` for routing
+requests, so a replay or a retried transaction writes the
 same ids and consumers can dedup on them.
 """
 
@@ -79,9 +80,11 @@ def escalation_event(
     reason: str,
     due_ms: int,
     now_ms: int,
+    number: int | None = None,
 ) -> Escalation:
+    suffix = "" if number is None else f"-{number}"
     return Escalation(
-        escalation_id=f"{timer.assignment_id}:{step.value}",
+        escalation_id=f"{timer.assignment_id}:{step.value}{suffix}",
         lead_id=timer.lead_id,
         assignment_id=timer.assignment_id,
         pool_id=timer.pool_id,

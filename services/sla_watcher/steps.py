@@ -49,12 +49,13 @@ def notify(timer: SlaTimer, now_ms: int, due_ms: int) -> Transition:
         reason=f"no first touch yet; the {timer.policy_id} deadline is close",
         due_ms=due_ms,
         now_ms=now_ms,
+        number=timer.notified + 1,
     )
     notes: tuple[Note, ...] = (
         Fired(timer.pool_id, EscalationStep.NOTIFY, now_ms - due_ms),
         Escalated(timer.pool_id, Level.OWNER),
     )
-    notified = timer.model_copy(update={"notified": True, "updated_at_ms": now_ms})
+    notified = timer.model_copy(update={"notified": timer.notified + 1, "updated_at_ms": now_ms})
     return Transition(notified, escalations=(escalation,), notes=notes)
 
 

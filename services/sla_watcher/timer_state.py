@@ -39,8 +39,8 @@ class SlaTimer(BaseModel):
     fallback_used: bool = False
     received_at_ms: int
     assigned_at_ms: int
-    notify_due_ms: int | None = None
-    notified: bool = False
+    notify_due_ms: tuple[int, ...] = ()
+    notified: int = 0
     deadline_ms: int | None = None
     max_reassignments: int = 0
     escalate_to: str = "manager"
@@ -51,12 +51,12 @@ class SlaTimer(BaseModel):
     def next_step(self) -> tuple[EscalationStep, int] | None:
         """The next step this timer will fire and when it is due; None when it is stopped.
 
-        Notify always comes before the deadline's step, even when both are overdue.
+        Notify steps always come before the deadline's step, even when all are overdue.
         """
         if self.status is not TimerStatus.RUNNING or self.deadline_ms is None:
             return None
-        if self.notify_due_ms is not None and not self.notified:
-            return EscalationStep.NOTIFY, self.notify_due_ms
+        if self.notified < len(self.notify_due_ms):
+            return EscalationStep.NOTIFY, self.notify_due_ms[self.notified]
         return deadline_step(self.reassignments, self.max_reassignments), self.deadline_ms
 
     def due_step(self, now_ms: int, grace_ms: int) -> tuple[EscalationStep, int] | None:

@@ -90,7 +90,7 @@ def on_assignment(
         fallback_used=current.fallback_used if carried and current else False,
         received_at_ms=assignment.received_at_ms,
         assigned_at_ms=assignment.decided_at_ms,
-        notify_due_ms=deadlines.notify_due_ms if deadlines else None,
+        notify_due_ms=deadlines.notify_due_ms if deadlines else (),
         deadline_ms=deadlines.deadline_ms if deadlines else None,
         max_reassignments=terms.max_reassignments if terms else 0,
         escalate_to=(terms.escalate_to if terms else EscalationTarget.MANAGER).value,

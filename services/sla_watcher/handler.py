@@ -1,0 +1,229 @@
+"""Records in, records out: assignments and activity start, stop and move lead timers; ticks fire
+the due ones.
+
+Every state change, escalation and routing request a record (or a tick) causes is returned to
+the loop, which writes them in one transaction with the input offsets, so a crash or rebalance
+never loses or repeats a step. Time for record-driven changes is the record's own timestamp
+(replays give the same events); a tick's time is the clock's, passed in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from services.leads.events import (
+    Assignment,
+    Escalation,
+    EscalationStep,
+    LeadActivity,
+    Outcome,
+    RoutingRequest,
+)
+from services.leads.routing_config import RoutingConfig
+from services.sla_watcher.effects import Escalated, Fired, FirstTouch, Ignored, Level, Transition
+from services.sla_watcher.metrics import SlaMetrics
+from services.sla_watcher.policies import owner_context
+from services.sla_watcher.steps import fire_due
+from services.sla_watcher.timer_state import TimerStatus
+from services.sla_watcher.timer_store import TimerStore
+from services.sla_watcher.transitions import on_activity, on_assignment
+from services.streaming.cloudevents import ce_headers
+from services.streaming.codec import AvroCodec
+from services.streaming.errors import InvalidRecord
+from services.streaming.records import InputRecord, OutputRecord
+
+log = logging.getLogger(__name__)
+
+SOURCE = "leadrouter/sla-watcher"
+FINISHED = frozenset({TimerStatus.TOUCHED, TimerStatus.ESCALATED, TimerStatus.CLOSED})
+
+
+@dataclass(frozen=True)
+class WatcherTopics:
+    assignments: str
+    activity: str
+    escalations: str
+    requests: str
+
+
+@dataclass(frozen=True)
+class WatcherTiming:
+    grace_ms: int = 2_000
+    """Activity already in the log this long after a deadline still wins over the timer."""
+    retention_ms: int = 30 * 86_400_000
+    """Finished entries idle this long are purged; later activity for them is dead-lettered."""
+    sweep_interval_ms: int = 60_000
+
+
+@dataclass
+class SlaHandler:
+    topics: WatcherTopics
+    store: TimerStore
+    config: Callable[[], RoutingConfig | None]
+    metrics: SlaMetrics
+    timing: WatcherTiming = field(default_factory=WatcherTiming)
+    _assignments: AvroCodec[Assignment] = field(default_factory=lambda: AvroCodec(Assignment))
+    _activity: AvroCodec[LeadActivity] = field(default_factory=lambda: AvroCodec(LeadActivity))
+    _escalation: AvroCodec[Escalation] = field(default_factory=lambda: AvroCodec(Escalation))
+    _request: AvroCodec[RoutingRequest] = field(default_factory=lambda: AvroCodec(RoutingRequest))
+    _last_sweep: dict[int, int] = field(default_factory=dict)
+
+    def handle(self, record: InputRecord) -> list[OutputRecord]:
+        if record.topic == self.topics.assignments:
+            return self._assignment(record)
+        if record.topic == self.topics.activity:
+            return self._activity_record(record)
+        raise InvalidRecord("unexpected_topic", f"topic: the watcher does not read {record.topic}")
+
+    def tick(self, partition: int, now_ms: int) -> list[OutputRecord]:
+        """Fire every due step of the partition's timers; purge idle finished entries."""
+        outputs: list[OutputRecord] = []
+        for timer in list(self.store.running(partition)):
+            transition = fire_due(timer, now_ms, self.timing.grace_ms)
+            if transition.changed:
+                outputs += self._apply(partition, timer.lead_id, transition, None)
+        self.metrics.open_timers.labels(partition=str(partition)).set(
+            self.store.running_count(partition)
+        )
+        if now_ms - self._last_sweep.get(partition, 0) >= self.timing.sweep_interval_ms:
+            self._last_sweep[partition] = now_ms
+            self._purge(partition, now_ms)
+        return outputs
+
+    # -- inputs ------------------------------------------------------------------------------
+    def _assignment(self, record: InputRecord) -> list[OutputRecord]:
+        assignment = self._assignments.decode(record.value)
+        _require_key(record, assignment.lead_id)
+        if assignment.outcome is Outcome.ASSIGNED and assignment.rep_id is None:
+            raise InvalidRecord(
+                "invalid_assignment",
+                f"rep_id: assignment {assignment.assignment_id} is 'assigned' but names no rep",
+            )
+        current = self.store.get(record.partition, assignment.lead_id)
+        config = self.config()
+        if assignment.outcome is Outcome.UNASSIGNED:
+            last_owner = (
+                current.previous_owners[-1] if current and current.previous_owners else None
+            )
+            context = owner_context(config, assignment.requested_pool_id, last_owner)
+        else:
+            context = owner_context(config, assignment.pool_id, assignment.rep_id)
+            if context.terms is None and assignment.outcome is Outcome.ASSIGNED:
+                log.warning(
+                    "lead %s: pool %s has no SLA policy (%s): tracked, not timed",
+                    assignment.lead_id,
+                    assignment.pool_id,
+                    "no routing config loaded" if config is None else "per the routing config",
+                )
+        transition = on_assignment(current, assignment, context, record.timestamp_ms)
+        return self._apply(record.partition, assignment.lead_id, transition, None)
+
+    def _activity_record(self, record: InputRecord) -> list[OutputRecord]:
+        activity = self._activity.decode(record.value)
+        _require_key(record, activity.lead_id)
+        timer = self.store.get(record.partition, activity.lead_id)
+        if timer is None:
+            self.metrics.unknown_activity.labels(type=activity.type.value).inc()
+            raise InvalidRecord(
+                "unknown_lead",
+                f"lead_id: no lead {activity.lead_id!r} is tracked (never assigned, already "
+                f"closed, or purged); {activity.type.value} activity {activity.activity_id}",
+            )
+        transition = on_activity(timer, activity, record.timestamp_ms)
+        return self._apply(record.partition, activity.lead_id, transition, activity.type.value)
+
+    # -- outputs -----------------------------------------------------------------------------
+    def _apply(
+        self, partition: int, lead_id: str, transition: Transition, activity_type: str | None
+    ) -> list[OutputRecord]:
+        if transition.changed:
+            if transition.state is None:
+                self.store.delete(partition, lead_id)
+            else:
+                self.store.put(partition, lead_id, transition.state)
+        self._observe(transition, activity_type)
+        outputs = [self._escalation_record(e) for e in transition.escalations]
+        outputs += [self._request_record(r) for r in transition.requests]
+        return outputs
+
+    def _escalation_record(self, escalation: Escalation) -> OutputRecord:
+        headers = ce_headers(
+            event_id=escalation.escalation_id,
+            source=SOURCE,
+            event_type=f"io.leadrouter.escalation.{escalation.step.value}",
+            time_ms=escalation.fired_at_ms,
+            subject=escalation.lead_id,
+            schema="io.leadrouter.Escalation",
+        )
+        return OutputRecord(
+            self.topics.escalations,
+            escalation.lead_id.encode(),
+            self._escalation.encode(escalation),
+            tuple(headers),
+        )
+
+    def _request_record(self, request: RoutingRequest) -> OutputRecord:
+        headers = ce_headers(
+            event_id=request.request_id,
+            source=SOURCE,
+            event_type=f"io.leadrouter.routing.{request.kind.value}",
+            time_ms=request.requested_at_ms,
+            subject=request.lead_id,
+            schema="io.leadrouter.RoutingRequest",
+        )
+        return OutputRecord(
+            self.topics.requests,
+            request.pool_id.encode(),
+            self._request.encode(request),
+            tuple(headers),
+        )
+
+    def _observe(self, transition: Transition, activity_type: str | None) -> None:
+        m = self.metrics
+        ignored = False
+        for note in transition.notes:
+            if isinstance(note, FirstTouch):
+                m.first_touch_seconds.labels(pool=note.pool_id).observe(note.seconds)
+                if note.met is not None:
+                    m.due.labels(pool=note.pool_id).inc()
+                    if note.met:
+                        m.met.labels(pool=note.pool_id).inc()
+            elif isinstance(note, Fired):
+                m.breaches.labels(pool=note.pool_id, step=note.step.value).inc()
+                m.fire_lateness_seconds.labels(step=note.step.value).observe(
+                    max(0, note.lateness_ms) / 1000
+                )
+                if note.step is not EscalationStep.NOTIFY:
+                    m.due.labels(pool=note.pool_id).inc()
+            elif isinstance(note, Escalated):
+                m.escalations.labels(level=note.level.value).inc()
+                if note.level in (Level.POOL, Level.FALLBACK):
+                    m.reassignments.labels(pool=note.pool_id).inc()
+            elif isinstance(note, Ignored):
+                ignored = True
+                if activity_type is not None:
+                    m.activity.labels(type=activity_type, result=note.value).inc()
+        if activity_type is not None and not ignored:
+            m.activity.labels(type=activity_type, result="applied").inc()
+
+    def _purge(self, partition: int, now_ms: int) -> None:
+        cutoff = now_ms - self.timing.retention_ms
+        idle = [
+            key
+            for key, timer in self.store.items(partition)
+            if timer.status in FINISHED and timer.updated_at_ms < cutoff
+        ]
+        for key in idle:
+            self.store.delete(partition, key)
+        self.metrics.purged.inc(len(idle))
+
+
+def _require_key(record: InputRecord, lead_id: str) -> None:
+    """The record key decides the partition, and the partition holds the lead's timer."""
+    if record.key is None or record.key.decode(errors="replace") != lead_id:
+        raise InvalidRecord(
+            "key_mismatch",
+            f"key: expected the lead id {lead_id!r} as the record key, got {record.key!r}",
+        )
