@@ -1,16 +1,130 @@
-"""leadrouter-ingest: wiring only (settings -> clients -> loop). Built in its own issue."""
+"""leadrouter-ingest: wiring only. Settings -> publisher and loop -> the chosen front doors.
+
+    leadrouter-ingest                   HTTP, SMTP and the raw-topic front door
+    leadrouter-ingest --no-smtp --no-raw  HTTP only
+
+SIGTERM or SIGINT stops every door, delivers what is queued, and exits 0; a door that dies on
+its own stops the process with exit code 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
+import threading
+
+from prometheus_client import CollectorRegistry
+
+from services.ingest.doors import Door, HttpDoor, RawDoor, SmtpDoor
+from services.ingest.http_app import IngestApp
+from services.ingest.metrics import IngestMetrics
+from services.ingest.publisher import LeadPublisher
+from services.ingest.raw_topics import raw_handler
+from services.ingest.settings import IngestSettings
+from services.ingest.smtp_server import LeadMailHandler, smtp_controller
+from services.leads.topics import RAW_CHANNELS, Topic, raw_topic
+from services.streaming.errors import FatalError
+from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
+from services.streaming.metrics import serve_metrics
+from services.streaming.records import SystemClock
+from services.streaming.settings import KafkaSettings
+
+log = logging.getLogger("leadrouter.ingest")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="leadrouter-ingest",
+        description="Front doors for leads: HTTP webhooks, SMTP, and leads.raw.<channel> topics.",
+    )
+    for door in ("http", "smtp", "raw"):
+        parser.add_argument(
+            f"--{door}", action=argparse.BooleanOptionalAction, default=True,
+            help=f"run the {door} front door (default: on)",
+        )  # fmt: skip
+    parser.add_argument("--no-metrics", action="store_true", help="do not serve /metrics")
+    return parser.parse_args(argv)
+
+
+def build_doors(
+    args: argparse.Namespace, settings: IngestSettings, kafka: KafkaSettings, *,
+    registry: CollectorRegistry, metrics: IngestMetrics, publisher: LeadPublisher,
+) -> list[Door]:  # fmt: skip
+    clock = SystemClock()
+    doors: list[Door] = []
+    if args.http:
+        app = IngestApp(settings, publisher, metrics, clock).asgi()
+        doors.append(HttpDoor(app, settings.http_host, settings.http_port))
+    if args.smtp:
+        handler = LeadMailHandler(settings, publisher, metrics, clock)
+        doors.append(SmtpDoor(smtp_controller(handler, settings)))
+    if args.raw:
+        channels = {kafka.topic(raw_topic(c)): c for c in RAW_CHANNELS}
+        processor = Processor(
+            app_id="leadrouter-ingest-raw",
+            inputs=sorted(channels),
+            handle=raw_handler(channels, kafka.topic(Topic.INBOUND)),
+            dead_letter_topic=kafka.topic(Topic.DEAD_LETTER),
+        )
+        loop_settings = LoopSettings(instance=settings.raw_instance)
+        doors.append(RawDoor(TransactionalLoop(processor, kafka, loop_settings, registry, clock)))
+    return doors
+
+
+def warn_about_open_doors(args: argparse.Namespace, settings: IngestSettings) -> None:
+    if args.http:
+        for name, secret in (
+            ("INGEST_TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+            ("INGEST_CHAT_SECRET", settings.chat_secret),
+            ("INGEST_MAILGUN_SIGNING_KEY", settings.mailgun_signing_key),
+        ):
+            if secret is None:
+                log.warning("%s is not set: that endpoint accepts unsigned requests", name)
+    if args.smtp and not (settings.smtp_recipients or settings.smtp_domains):
+        log.warning("INGEST_SMTP_RECIPIENTS and INGEST_SMTP_DOMAINS are empty: no mail accepted")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="leadrouter-ingest", description="Not built yet.")
-    parser.parse_args(argv)
-    print("leadrouter-ingest is not built yet", file=sys.stderr)
-    return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # per-connection peer chatter
+    args = parse_args(argv)
+    settings, kafka = IngestSettings(), KafkaSettings()
+    registry = CollectorRegistry()
+    warn_about_open_doors(args, settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    metrics = IngestMetrics.create(registry)
+    publisher = LeadPublisher(kafka, settings.publish_timeout_ms, metrics)
+    doors = build_doors(
+        args, settings, kafka, registry=registry, metrics=metrics, publisher=publisher
+    )
+    started: list[Door] = []
+    code = 0
+    try:
+        if not args.no_metrics:
+            serve_metrics(registry, settings.metrics_port)
+        for door in doors:
+            door.start()
+            started.append(door)
+            log.info("%s front door started", door.name)
+        while not stop.wait(0.5):
+            dead = [door.name for door in started if not door.alive]
+            if dead:
+                log.error("front door %s stopped on its own: shutting down", ", ".join(dead))
+                code = 1
+                break
+    except FatalError as exc:
+        log.error("%s", exc)
+        code = 1
+    finally:
+        for door in reversed(started):
+            door.stop()
+        publisher.close()
+    log.info("stopped")
+    return code
 
 
 if __name__ == "__main__":

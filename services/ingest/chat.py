@@ -1,0 +1,90 @@
+"""The chat-started webhook (JSON, documented in docs/channels.md) to a `Lead`.
+
+    {"event": "conversation.started", "conversation_id": "c_8f2…", "site_id": "www",
+     "visitor": {"id": "v_41…", "name": "…", "email": "…", "phone": "…", "country": "DE",
+                 "language": "de", "company": "…"},
+     "first_message": "…", "page_url": "https://…", "utm": {"source": "…"}, …}
+
+`conversation_id` is the message id. A visitor with neither email nor phone is still reachable
+in the chat, so the identity falls back to `chat:<visitor id>`. Unknown members, top level or in
+`visitor`, are kept as attributes (`visitor.city`).
+"""
+
+from __future__ import annotations
+
+import json
+
+from services.ingest.forms import json_text
+from services.ingest.lead_fields import Envelope, build_lead
+from services.ingest.rejection import InvalidLead
+from services.leads.events import Channel, Lead
+
+EXPECTED = "a chat webhook object (see docs/channels.md)"
+VISITOR_FIELDS = {
+    "name": "full_name",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "country": "country",
+    "language": "language",
+    "company": "company",
+}
+TOP_FIELDS = {
+    "first_message": "message",
+    "message": "message",
+    "page_url": "page_url",
+    "product": "product",
+    "campaign": "campaign",
+}
+
+
+def normalize_chat(body: bytes, received_at_ms: int) -> Lead:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise InvalidLead("body", "is not valid JSON", EXPECTED, "malformed") from None
+    if not isinstance(document, dict):
+        raise InvalidLead("body", "is not a JSON object", EXPECTED, "malformed")
+    conversation = _text(document.get("conversation_id"))
+    if conversation is None:
+        raise InvalidLead("conversation_id", "is missing", "the chat's id", "missing_field")
+    visitor = document.get("visitor") or {}
+    if not isinstance(visitor, dict):
+        raise InvalidLead("visitor", "is not an object", "the visitor's details", "malformed")
+    fields: list[tuple[str, str]] = []
+    for name, value in visitor.items():
+        text = json_text(value)
+        if text is not None:
+            fields.append((VISITOR_FIELDS.get(name, f"visitor.{name}"), text))
+    utm = document.get("utm") or {}
+    if isinstance(utm, dict):
+        fields += [(f"utm_{k}", t) for k, v in utm.items() if (t := json_text(v)) is not None]
+    for name, value in document.items():
+        if name in {"conversation_id", "visitor", "utm"}:
+            continue
+        text = json_text(value)
+        if text is not None:
+            fields.append((TOP_FIELDS.get(str(name), str(name)), text))
+    visitor_id = _text(visitor.get("id")) or conversation
+    envelope = Envelope(
+        channel=Channel.CHAT,
+        source=(_text(document.get("site_id")) or "chat")[:200],
+        source_message_id=conversation[:200],
+        received_at_ms=received_at_ms,
+        channel_contact_id=f"chat:{visitor_id[:200]}",
+    )
+    try:
+        return build_lead(envelope, fields)
+    except InvalidLead as exc:
+        if exc.field in VISITOR_FIELDS.values():
+            raise InvalidLead(
+                f"visitor.{exc.field}", exc.problem, exc.expected, exc.reason
+            ) from None
+        raise
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value).strip() or None
+    return None

@@ -1,0 +1,118 @@
+"""A raw RFC 5322 message (SMTP DATA, or a `message/rfc822` post) to a `Lead`.
+
+The person is `Reply-To` when present (forms that mail from a no-reply address set it), else
+`From`. The text is the `text/plain` body, else the HTML body converted to text. Attachments
+keep their metadata (file name, type, decoded size); their bodies are not stored. The message
+id is `Message-ID`, else a hash of the raw bytes, so a re-delivered mail keeps its lead id.
+"""
+
+from __future__ import annotations
+
+import email.errors
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses
+
+from services.ingest.html_text import html_to_text
+from services.ingest.identity import content_id
+from services.ingest.lead_fields import Envelope, build_lead
+from services.ingest.rejection import InvalidLead
+from services.leads.events import Attachment, Channel, Lead
+
+PARSE_ERRORS = (
+    email.errors.MessageError,
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    UnicodeError,
+)
+"""The stdlib parser's header folding and charset code raise these on malformed input."""
+EXPECTED = "an RFC 5322 message with a From header"
+_PARSER = BytesParser(policy=policy.default)
+
+
+def sender(from_value: str | None, reply_to: str | None) -> tuple[str | None, str | None]:
+    """(address, display name) of who to answer: Reply-To's first address, else From's."""
+    for value in (reply_to, from_value):
+        if not value:
+            continue
+        for name, address in getaddresses([value]):
+            if "@" in address:
+                return address, name or None
+    return None, None
+
+
+def normalize_email_message(raw: bytes, recipient: str | None, received_at_ms: int) -> Lead:
+    """`recipient` is the address it was sent to (SMTP RCPT), else the To header is used."""
+    try:
+        message = _PARSER.parsebytes(raw)
+        headers = {name: _header(message, name) for name in _HEADERS}
+        body = _body_text(message)
+        attachments = tuple(_attachments(message))
+    except PARSE_ERRORS as exc:
+        raise InvalidLead("body", f"cannot be parsed ({type(exc).__name__})", EXPECTED,
+                          "malformed") from None  # fmt: skip
+    address, name = sender(headers["from"], headers["reply-to"])
+    if address is None:
+        raise InvalidLead("From", "has no email address", EXPECTED, "missing_field")
+    source = recipient or (sender(headers["to"], None)[0]) or "email"
+    extra = {k: v[:500] for k in ("subject", "date") if (v := headers[k])}
+    message_id = (headers["message-id"] or "").strip()[:300] or content_id([raw])
+    envelope = Envelope(
+        channel=Channel.EMAIL,
+        source=source.lower(),
+        source_message_id=message_id,
+        received_at_ms=received_at_ms,
+        language_hint=headers["content-language"],
+        attachments=attachments,
+        extra=extra,
+    )
+    try:
+        return build_lead(envelope, [("email", address), ("full_name", name or ""),
+                                     ("message", body or "")])  # fmt: skip
+    except InvalidLead as exc:
+        if exc.field == "email":
+            raise InvalidLead("From", exc.problem, exc.expected, exc.reason) from None
+        raise
+
+
+_HEADERS = ("from", "reply-to", "to", "subject", "date", "message-id", "content-language")
+
+
+def _header(message: EmailMessage, name: str) -> str | None:
+    value = message.get(name)
+    return None if value is None else str(value)
+
+
+def _body_text(message: EmailMessage) -> str | None:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return None
+    content = part.get_content()
+    if not isinstance(content, str):
+        return None
+    return html_to_text(content) if part.get_content_subtype() == "html" else content
+
+
+def _attachments(message: EmailMessage) -> list[Attachment]:
+    found = []
+    for part in message.walk():
+        if part.is_multipart() or not _is_attachment(part):
+            continue
+        payload = part.get_payload(decode=True)
+        found.append(
+            Attachment(
+                filename=(part.get_filename() or None),
+                content_type=part.get_content_type(),
+                size_bytes=len(payload) if isinstance(payload, bytes) else 0,
+            )
+        )
+    return found
+
+
+def _is_attachment(part: Message) -> bool:
+    if isinstance(part, EmailMessage) and part.is_attachment():
+        return True
+    return part.get_filename() is not None and part.get_content_maintype() != "text"

@@ -1,0 +1,130 @@
+"""The HTTP and SMTP front doors' one way to Kafka: publish a lead, return once acknowledged.
+
+`publish()` resolves only after the broker acknowledged the write (idempotent producer,
+`acks=all`), or raises `BrokerUnavailable` when it did not within `message.timeout.ms`: the
+caller answers 503 / SMTP 451 and the sender retries. A retry carries the same lead id, so a
+write that landed after its caller gave up is recognisable downstream.
+
+A daemon thread serves the producer's delivery callbacks; each hands its result to the asyncio
+loop that is waiting for it (the HTTP server's or the SMTP listener's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any, Protocol
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from services.ingest.inbound import inbound_record
+from services.ingest.metrics import IngestMetrics
+from services.leads.events import Lead
+from services.leads.topics import Topic
+from services.streaming.errors import TransientError
+from services.streaming.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+GRACE_S = 2.0
+"""Beyond message.timeout.ms: librdkafka always reports; this only guards a stalled thread."""
+
+
+class BrokerUnavailable(TransientError):
+    """The broker did not acknowledge the write in time: nothing is known to be written."""
+
+
+class Publishing(Protocol):
+    """What the front doors need from a publisher (tests of refusals pass an in-memory one)."""
+
+    async def publish(self, lead: Lead) -> None: ...
+
+    async def ready(self) -> bool: ...
+
+
+class LeadPublisher:
+    def __init__(self, kafka: KafkaSettings, timeout_ms: int, metrics: IngestMetrics) -> None:
+        self.topic = kafka.topic(Topic.INBOUND)
+        self.timeout_ms = timeout_ms
+        self.metrics = metrics
+        self._config: dict[str, Any] = {
+            **kafka.producer(),
+            "message.timeout.ms": timeout_ms,
+            "client.id": f"{kafka.client_id}-ingest",
+            "error_cb": self._on_error,
+        }
+        self._producer = Producer(self._config)
+        self._lock = threading.Lock()
+        self._running = True
+        self._poller = threading.Thread(target=self._poll, name="ingest-delivery", daemon=True)
+        self._poller.start()
+
+    async def publish(self, lead: Lead) -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[KafkaError | None] = loop.create_future()
+        started = time.monotonic()
+
+        def delivered(error: KafkaError | None, _: Message) -> None:
+            loop.call_soon_threadsafe(_settle, done, error)
+
+        record = inbound_record(self.topic, lead)
+        try:
+            with self._lock:
+                self._producer.produce(
+                    record.topic,
+                    key=record.key,
+                    value=record.value,
+                    headers=list(record.headers),
+                    on_delivery=delivered,
+                )
+        except (BufferError, KafkaException) as exc:
+            raise BrokerUnavailable(f"cannot queue the write: {exc}") from exc
+        try:
+            error = await asyncio.wait_for(done, self.timeout_ms / 1000 + GRACE_S)
+        except TimeoutError as exc:
+            raise BrokerUnavailable("no delivery report in time") from exc
+        if error is not None:
+            log.warning("lead %s not acknowledged: %s", lead.lead_id, error.name())
+            if error.fatal():
+                self._replace_producer()
+            raise BrokerUnavailable(f"write not acknowledged: {error.name()}")
+        self.metrics.ack_seconds.observe(time.monotonic() - started)
+
+    async def ready(self) -> bool:
+        """True when the broker answers and leads.inbound exists."""
+        return await asyncio.to_thread(self._ready)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Deliver what is queued (bounded), then stop the delivery thread."""
+        with self._lock:
+            self._producer.flush(timeout_s)
+        self._running = False
+        self._poller.join(timeout=2)
+
+    def _ready(self) -> bool:
+        try:
+            metadata = self._producer.list_topics(self.topic, timeout=2)
+        except KafkaException:
+            return False
+        topic = metadata.topics.get(self.topic)
+        return topic is not None and topic.error is None and bool(topic.partitions)
+
+    def _poll(self) -> None:
+        while self._running:
+            self._producer.poll(0.1)
+
+    def _on_error(self, error: KafkaError) -> None:
+        log.warning("producer error: %s", error)
+
+    def _replace_producer(self) -> None:
+        """An idempotent producer that hit a fatal error accepts no more writes: start anew."""
+        with self._lock:
+            old, self._producer = self._producer, Producer(self._config)
+        old.flush(0)
+
+
+def _settle(future: asyncio.Future[KafkaError | None], error: KafkaError | None) -> None:
+    if not future.done():
+        future.set_result(error)
