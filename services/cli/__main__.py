@@ -13,6 +13,8 @@ COMMAND_GROUPS = (
     "services.cli.assignments_cmd",
     "services.cli.top_cmd",
     "services.cli.lead_cmd",
+    "services.cli.run_cmd",
+    "services.cli.activity_cmd",
 )
 
 

@@ -1,0 +1,189 @@
+"""`leadrouter run | up | down`: the whole system on one machine.
+
+`run` starts the broker (unless KAFKA_BOOTSTRAP_SERVERS names one), creates the topics,
+publishes the demo routing config, starts ingest, router and sla_watcher, drives the demo feed
+through the real front doors and shows `leadrouter top`; Ctrl-C stops everything it started and
+says where the logs are. `up` is the same without the feed and the view, left running for your
+own channels; `down` stops what `up` started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import httpx
+import yaml
+from rich.console import Console
+
+from services.cli.base import CommandError, Subparsers
+from services.console.top import Endpoint, watch
+from services.demo.feed import DemoFeed, FeedSettings
+from services.demo.front_doors import FrontDoorClient, FrontDoors
+from services.demo.ports import PortError, Ports
+from services.demo.stack import EXAMPLE_CONFIG, RUN_DIR, Stack, StackError
+from services.demo.stack_record import stop_recorded
+from services.streaming.errors import TransientError
+from services.streaming.local_broker import REPO_ROOT
+
+DEMO_CONFIG = REPO_ROOT / "deploy" / "config" / "routing.demo.yaml"
+DEMO_RECIPIENT = "leads@demo.leadrouter.example"
+
+
+def register(subparsers: Subparsers) -> None:
+    run = subparsers.add_parser(
+        "run", help="start everything locally, feed demo leads, show the live view (Ctrl-C stops)"
+    )
+    run.add_argument("--config", type=Path, help=f"routing config (default {DEMO_CONFIG.name})")
+    run.add_argument("--rate", type=float, default=1.0, help="demo leads per second (default 1)")
+    run.add_argument("--seed", type=int, help="seed for the demo feed (default: random)")
+    run.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
+    run.set_defaults(func=_run)
+    up = subparsers.add_parser(
+        "up", help="start broker, topics, config and the three services, and leave them running"
+    )
+    up.add_argument("--config", type=Path, help=f"routing config (default {EXAMPLE_CONFIG.name})")
+    up.set_defaults(func=_up)
+    down = subparsers.add_parser("down", help="stop what `leadrouter up` started")
+    down.set_defaults(func=_down)
+
+
+def _stack(config: Path | None, default: Path, extra_env: dict[str, str]) -> Stack:
+    path = (config or Path(os.environ.get("LEADROUTER_CONFIG") or default)).resolve()
+    if not path.is_file():
+        raise CommandError(f"routing config {path} does not exist")
+    try:
+        ports = Ports.from_env(os.environ)
+    except PortError as exc:
+        raise CommandError(str(exc)) from exc
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
+    return Stack(ports, config_path=path, external_bootstrap=external, extra_env=extra_env)
+
+
+def _rep_ids(config: Path) -> list[str]:
+    """The reps whose presence the demo toggles; read straight from the YAML document."""
+    document = yaml.safe_load(config.read_text()) or {}
+    return [str(rep["id"]) for rep in document.get("reps", ()) if isinstance(rep, dict)]
+
+
+def _logs_line(stack: Stack) -> str:
+    where = (
+        stack.log_dir.relative_to(REPO_ROOT)
+        if stack.log_dir.is_relative_to(REPO_ROOT)
+        else stack.log_dir
+    )
+    names = ", ".join(sorted(p.name for p in stack.log_dir.glob("*.log")))
+    return f"logs are in {where}/ ({names})"
+
+
+def _run(args: argparse.Namespace) -> int:
+    form_secret, chat_secret, twilio_token = (secrets.token_hex(16) for _ in range(3))
+    ingest_env = {
+        "INGEST_FORMS": json.dumps({"contact": {"secret": form_secret, "honeypot": "website"}}),
+        "INGEST_CHAT_SECRET": chat_secret,
+        "INGEST_TWILIO_AUTH_TOKEN": twilio_token,
+        "INGEST_SMTP_RECIPIENTS": DEMO_RECIPIENT,
+    }
+    stack = _stack(args.config, DEMO_CONFIG, ingest_env)
+    doors = FrontDoors(
+        http_base=f"http://127.0.0.1:{stack.ports.http}",
+        smtp_port=stack.ports.smtp,
+        form_secret=form_secret,
+        chat_secret=chat_secret,
+        twilio_auth_token=twilio_token,
+        form_id="contact",
+        email_to=DEMO_RECIPIENT,
+    )
+    console = Console()
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start(say=console.print)
+    except StackError as exc:
+        raise CommandError(f"{exc} ({_logs_line(stack)})") from exc
+    if args.seconds is not None:
+        timer = threading.Timer(args.seconds, stop.set)
+        timer.daemon = True
+        timer.start()
+    feed_log = logging.FileHandler(stack.log_dir / "demo-feed.log")
+    feed_log.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.getLogger("leadrouter.demo").addHandler(feed_log)
+    logging.getLogger("leadrouter.demo").setLevel(logging.INFO)
+    http = httpx.Client(timeout=10.0)
+    feed = DemoFeed(
+        stack.settings(),
+        FrontDoorClient(doors, http),
+        _rep_ids(stack.config_path),
+        FeedSettings(rate_per_s=args.rate, seed=args.seed),
+    )
+    feeder = threading.Thread(target=feed.run, args=(stop,), name="demo-feed", daemon=True)
+    endpoints = (
+        Endpoint("ingest", f"http://127.0.0.1:{stack.ports.ingest_metrics}/metrics"),
+        Endpoint("router", f"http://127.0.0.1:{stack.ports.router_metrics}/metrics"),
+        Endpoint("sla_watcher", f"http://127.0.0.1:{stack.ports.sla_metrics}/metrics"),
+    )
+    try:
+        feeder.start()
+        watch(stack.settings(), endpoints, stop=stop, console=console)
+    except TransientError as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        stop.set()
+        feeder.join(timeout=15)
+        http.close()
+        console.print(
+            "stopping ingest, router and sla_watcher" + (" and kafka" if stack.broker else "")
+        )
+        stack.stop()
+        sent = ", ".join(f"{k} {v}" for k, v in sorted(feed.stats.items())) or "nothing"
+        console.print(f"demo feed: {sent}")
+        console.print(f"stopped; {_logs_line(stack)}")
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    defaults = {"INGEST_SMTP_RECIPIENTS": DEMO_RECIPIENT}
+    stack = _stack(
+        args.config, EXAMPLE_CONFIG, {k: v for k, v in defaults.items() if k not in os.environ}
+    )
+    if (RUN_DIR / "stack.json").exists():
+        raise CommandError(
+            "a stack is already recorded in .run/stack.json: run `leadrouter down` first"
+        )
+    try:
+        stack.start()
+    except StackError as exc:
+        raise CommandError(f"{exc} ({_logs_line(stack)})") from exc
+    stack.save()
+    ports = stack.ports
+    print(f"kafka          {stack.bootstrap}")
+    print(
+        f"HTTP front door http://127.0.0.1:{ports.http}/v1/leads/...  SMTP 127.0.0.1:{ports.smtp}"
+    )
+    print(
+        f"metrics        ingest :{ports.ingest_metrics}  router :{ports.router_metrics}  "
+        f"sla_watcher :{ports.sla_metrics}"
+    )
+    print(f"{_logs_line(stack)}; watch with `leadrouter top`, stop with `leadrouter down`")
+    return 0
+
+
+def _down(_args: argparse.Namespace) -> int:
+    stopped = stop_recorded(RUN_DIR)
+    if not stopped:
+        print("nothing to stop: no stack recorded in .run/stack.json (or it had already exited)")
+        return 0
+    print(f"stopped {', '.join(stopped)}; logs are in .run/logs/")
+    return 0
