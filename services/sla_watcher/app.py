@@ -1,0 +1,69 @@
+"""The SLA watcher as a processor on the exactly-once loop: topics, state, config, handler.
+
+Inputs `leads.assignments` and `leads.activity` (both keyed by lead id, co-partitioned with the
+`sla.timers` state topic); outputs `leads.escalations`, `routing.requests` and dead letters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+
+from services.leads.topics import Topic
+from services.sla_watcher.config_source import LatestConfig, config_table
+from services.sla_watcher.handler import SlaHandler, WatcherTiming, WatcherTopics
+from services.sla_watcher.metrics import SlaMetrics
+from services.sla_watcher.settings import SlaSettings
+from services.sla_watcher.timer_store import TimerStore
+from services.streaming.admin import require_co_partitioned
+from services.streaming.loop import LoopSettings, Processor
+from services.streaming.settings import KafkaSettings
+
+APP_ID = "leadrouter-sla-watcher"
+
+
+@dataclass(frozen=True)
+class SlaWatcher:
+    processor: Processor
+    handler: SlaHandler
+    config: LatestConfig
+
+
+def build(kafka: KafkaSettings, settings: SlaSettings, registry: CollectorRegistry) -> SlaWatcher:
+    """Wire the watcher; refuses (FatalError) to start on topics that are not co-partitioned."""
+    topics = WatcherTopics(
+        assignments=kafka.topic(Topic.ASSIGNMENTS),
+        activity=kafka.topic(Topic.ACTIVITY),
+        escalations=kafka.topic(Topic.ESCALATIONS),
+        requests=kafka.topic(Topic.ROUTING_REQUESTS),
+    )
+    store = TimerStore(kafka.topic(Topic.SLA_TIMERS))
+    require_co_partitioned(kafka, [topics.assignments, topics.activity, store.topic])
+    table = config_table(kafka, kafka.topic(Topic.ROUTING_CONFIG))
+    config = LatestConfig(table)
+    handler = SlaHandler(
+        topics=topics,
+        store=store,
+        config=config.current,
+        metrics=SlaMetrics.create(registry),
+        timing=WatcherTiming(grace_ms=settings.grace_ms, retention_ms=settings.retention_ms),
+    )
+    processor = Processor(
+        app_id=kafka.topic(APP_ID),
+        inputs=[topics.assignments, topics.activity],
+        handle=handler.handle,
+        stores=[store],
+        tables=[table],
+        tick=handler.tick,
+        dead_letter_topic=kafka.topic(Topic.DEAD_LETTER),
+    )
+    return SlaWatcher(processor, handler, config)
+
+
+def loop_settings(settings: SlaSettings, instance: int) -> LoopSettings:
+    return LoopSettings(
+        instance=instance,
+        commit_interval_ms=settings.commit_interval_ms,
+        tick_interval_ms=settings.tick_interval_ms,
+    )
