@@ -1,0 +1,63 @@
+"""The broker a benchmark run uses: its own `LocalBroker` on a free port, or one given."""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from confluent_kafka.admin import AdminClient
+
+from services.streaming.admin import create_topics
+from services.streaming.local_broker import LocalBroker
+from services.streaming.settings import KafkaSettings
+
+
+def free_port_pair() -> int:
+    """A loopback port whose successor is free too (broker and controller listeners)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        with socket.socket() as second:
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two adjacent free ports on loopback")
+
+
+@contextmanager
+def bench_broker(bootstrap: str | None) -> Iterator[str]:
+    """Yield a bootstrap address: `bootstrap` as given, else a fresh broker stopped at the end."""
+    if bootstrap:
+        yield bootstrap
+        return
+    with tempfile.TemporaryDirectory(prefix="leadrouter-bench-") as run_dir:
+        broker = LocalBroker(port=free_port_pair(), run_dir=Path(run_dir), heap="1g")
+        try:
+            yield broker.start()
+        finally:
+            broker.stop()
+
+
+def fresh_settings(bootstrap: str, partitions: int = 4) -> KafkaSettings:
+    """Settings under a new topic prefix with every leadrouter topic created."""
+    settings = KafkaSettings(
+        bootstrap_servers=bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:8]}."
+    )
+    create_topics(settings, partitions=partitions)
+    return settings
+
+
+def delete_prefixed_topics(settings: KafkaSettings) -> None:
+    """Remove this run's topics, so a shared broker is left as it was found."""
+    admin = AdminClient(settings.admin())
+    names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(settings.topic_prefix)]
+    if names:
+        for future in admin.delete_topics(names, operation_timeout=30).values():
+            future.result()

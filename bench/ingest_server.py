@@ -1,0 +1,116 @@
+"""The real ingest service (HTTP door only) as a subprocess, and the requests it is sent.
+
+Requests are what each provider sends, built with the demo's provider-shaped payloads and
+signed where the channel has a secret (as in production), rendered to bytes before timing.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+from bench.http_load import render
+from bench.processes import running
+from services.demo.payloads import (
+    chat_body,
+    email_message,
+    form_body,
+    form_fields,
+    hub_signature,
+    twilio_params,
+    twilio_signature,
+)
+from services.demo.people import make_prospect
+from services.streaming.settings import KafkaSettings
+
+CHANNELS = ("form", "chat", "sms", "email")
+CHAT_SECRET = "bench-chat-secret"
+TWILIO_TOKEN = "bench-twilio-token"
+SMS_TO = "+14155550100"
+EMAIL_TO = "leads@bench.leadrouter.example"
+
+
+@dataclass(frozen=True, slots=True)
+class Ingest:
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def ingest_service(settings: KafkaSettings, log_path: Path) -> Iterator[Ingest]:
+    """Start `python -m services.ingest --no-smtp --no-raw` and wait until /readyz says 200."""
+    ingest = Ingest("127.0.0.1", free_port())
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
+        "INGEST_HTTP_HOST": ingest.host,
+        "INGEST_HTTP_PORT": str(ingest.port),
+        "INGEST_METRICS_PORT": str(free_port()),
+        "INGEST_CHAT_SECRET": CHAT_SECRET,
+        "INGEST_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "INGEST_PUBLIC_BASE_URL": ingest.base_url,
+    }
+    with running("services.ingest", ["--no-smtp", "--no-raw"], env, log_path) as process:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"ingest exited with {process.returncode}; see {log_path}")
+            try:
+                if httpx.get(f"{ingest.base_url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"ingest was not ready within 60 s; see {log_path}")
+            time.sleep(0.2)
+        yield ingest
+
+
+def channel_requests(ingest: Ingest, channel: str, count: int, seed: int) -> list[bytes]:
+    """`count` distinct, valid, signed requests for `channel`, as its provider sends them."""
+    rng = random.Random(seed)
+    requests = []
+    for index in range(count):
+        prospect = make_prospect(rng)
+        token = f"{seed:04d}{index:08d}"
+        if channel == "form":
+            body = form_body(form_fields(prospect, f"sub-{token}", "bench"))
+            request = render("/v1/leads/forms/contact", body, "application/x-www-form-urlencoded")
+        elif channel == "chat":
+            body = chat_body(prospect, f"c_{token}", f"v_{token}")
+            signature = ("X-Hub-Signature-256", hub_signature(CHAT_SECRET, body))
+            request = render("/v1/leads/chat", body, "application/json", [signature])
+        elif channel == "sms":
+            params = twilio_params(prospect, f"SM{token}", SMS_TO)
+            path = "/v1/leads/sms/twilio"
+            signature = twilio_signature(TWILIO_TOKEN, ingest.base_url + path, params)
+            body = urlencode(params).encode()
+            request = render(
+                path, body, "application/x-www-form-urlencoded", [("X-Twilio-Signature", signature)]
+            )
+        elif channel == "email":
+            message = email_message(prospect, f"m{token}", EMAIL_TO, 1_780_000_000_000 + index)
+            path = f"/v1/leads/email?recipient={EMAIL_TO}"
+            request = render(path, message.as_bytes(), "message/rfc822")
+        else:
+            raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
+        requests.append(request)
+    return requests

@@ -1,0 +1,68 @@
+"""Part 1: the ceiling. The same leads through a transactional passthrough, raw and on the loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.kafka_io import CommittedWatcher, produce_all
+from bench.leads import EncodedLead
+from bench.processes import running
+from bench.report import Figure, Report
+from services.leads.topics import TopicSpec
+from services.streaming.admin import create_topics
+from services.streaming.settings import KafkaSettings
+
+MODES = {
+    "raw": "raw transactional passthrough",
+    "loop": "TransactionalLoop passthrough",
+}
+
+
+def measure_passthrough(
+    settings: KafkaSettings,
+    leads: list[EncodedLead],
+    *,
+    mode: str,
+    report: Report,
+    log_dir: Path,
+    partitions: int = 4,
+) -> Figure:
+    """Pre-produce `leads`, start the passthrough, time until every copy is committed."""
+    source, sink = (settings.topic(f"bench.passthrough-{mode}.{end}") for end in ("in", "out"))
+    specs = [TopicSpec(name.removeprefix(settings.topic_prefix), False) for name in (source, sink)]
+    create_topics(settings, partitions=partitions, specs=specs)
+    produce_all(settings, source, leads)
+    watcher = CommittedWatcher(settings, sink)
+    args = ["--bootstrap", settings.bootstrap_servers, "--source", source, "--sink", sink]
+    args += ["--mode", mode, "--slot", f"{settings.topic_prefix}passthrough-{mode}"]
+    try:
+        with running(
+            "bench.passthrough_worker", args, log_path=log_dir / f"passthrough-{mode}.log"
+        ):
+            seen = watcher.wait_for(len(leads), timeout_s=60 + len(leads) / 2000)
+    finally:
+        watcher.close()
+    elapsed = max(seen.last_visible_s - seen.first_created_s, 1e-9)
+    complete = seen.records >= len(leads)
+    if not complete:
+        report.notes.append(f"{MODES[mode]}: only {seen.records} of {len(leads)} seen in time")
+    return report.add(
+        Figure(
+            part="passthrough",
+            name=MODES[mode],
+            value=seen.records / elapsed,
+            unit="records/s",
+            timed=(
+                f"{len(leads):,} pre-produced Lead records ({_mean_size(leads)} B values), "
+                f"{partitions} partitions, a transaction per 100 ms or 2,000 records; from the "
+                "first output's CreateTime to the last output visible to a read_committed "
+                "consumer"
+            ),
+            count=seen.records,
+            details={"seconds": round(elapsed, 3), "complete": float(complete)},
+        )
+    )
+
+
+def _mean_size(leads: list[EncodedLead]) -> int:
+    return round(sum(len(lead.value) for lead in leads) / max(1, len(leads)))

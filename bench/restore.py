@@ -1,0 +1,165 @@
+"""Part 5: cold-start restore of the router's rotation state and the SLA watcher's timers.
+
+The records are the real state models (`RotationState`, `SlaTimer`) at representative sizes: a
+pool of 8 members with 25 open leads, and a running timer that carries its lead. The figure is
+`StateStore.restore` over every partition, exactly what the loop runs on assignment; the same
+read with decoding skipped is reported beside it, so fetch and decode costs are apart.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from bench.kafka_io import produce_all
+from bench.leads import make_lead
+from bench.report import Figure, Report
+from services.leads.topics import Topic
+from services.router.rotation import MemberStanding, RotationState
+from services.sla_watcher.timer_state import SlaTimer, TimerStatus
+from services.streaming.codec import AvroCodec
+from services.streaming.records import Serde
+from services.streaming.settings import KafkaSettings
+from services.streaming.state import StateStore, read_to_end
+
+MEMBERS_PER_POOL = 8
+OPEN_LEADS_PER_POOL = 25
+T0_MS = 1_780_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class StateRecord:
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+def rotation_state(index: int) -> RotationState:
+    reps = [f"rep-{(index * 3 + m) % 400:03d}" for m in range(MEMBERS_PER_POOL)]
+    members = tuple(
+        MemberStanding(
+            rep_id=rep,
+            credit=(m * 7 % 5) - 2,
+            assigned=100 + m,
+            last_assigned_seq=900 + m,
+            day="2026-11-23",
+            day_count=m,
+        )
+        for m, rep in enumerate(reps)
+    )
+    open_leads = {f"lead-{index:06d}-{n:04d}": reps[n % len(reps)] for n in range(25)}
+    return RotationState(
+        pool_id=f"pool-{index:05d}", decisions=1000, members=members, open_leads=open_leads
+    )
+
+
+def sla_timer(index: int, rng: random.Random) -> SlaTimer:
+    lead = make_lead(index, rng, T0_MS + index)
+    return SlaTimer(
+        lead_id=lead.lead_id,
+        status=TimerStatus.RUNNING,
+        assignment_id=f"asg-{index:09d}",
+        pool_id=f"pool-{index % 10_000:05d}",
+        policy_id="inbound-15m",
+        rep_id=f"rep-{index % 400:03d}",
+        manager_id="mgr-007",
+        fallback_pool_id="pool-fallback",
+        attempt=1,
+        received_at_ms=lead.received_at_ms,
+        assigned_at_ms=lead.received_at_ms + 20,
+        notify_due_ms=(lead.received_at_ms + 450_000, lead.received_at_ms + 600_000),
+        deadline_ms=lead.received_at_ms + 900_000,
+        max_reassignments=2,
+        updated_at_ms=lead.received_at_ms + 20,
+        lead=lead,
+    )
+
+
+def _encoded(
+    items: Iterator[tuple[str, BaseModel]], codec: AvroCodec[Any]
+) -> Iterator[StateRecord]:
+    for key, model in items:
+        yield StateRecord(key.encode(), codec.encode(model))
+
+
+def measure_restore(
+    settings: KafkaSettings, *, pools: int, timers: int, report: Report, partitions: int = 4
+) -> list[Figure]:
+    rng = random.Random(11)
+    rotation_codec, timer_codec = AvroCodec(RotationState), AvroCodec(SlaTimer)
+    rotation_items = ((f"pool-{i:05d}", rotation_state(i)) for i in range(pools))
+    timer_items = ((t.lead_id, t) for t in (sla_timer(i, rng) for i in range(timers)))
+    figures = []
+    for topic, codec, items, what in (
+        (Topic.ROTATION_STATE, rotation_codec, rotation_items, "pools' rotation state"),
+        (Topic.SLA_TIMERS, timer_codec, timer_items, "pending SLA timers"),
+    ):
+        name = settings.topic(topic)
+        records = list(_encoded(items, codec))
+        produce_all(settings, name, records)
+        size = round(sum(len(r.value) for r in records) / max(1, len(records)))
+        figures += _time_restore(
+            settings,
+            name,
+            codec,
+            count=len(records),
+            size=size,
+            what=what,
+            report=report,
+            partitions=partitions,
+        )
+    return figures
+
+
+def _time_restore(
+    settings: KafkaSettings,
+    topic: str,
+    codec: AvroCodec[Any],
+    *,
+    count: int,
+    size: int,
+    what: str,
+    report: Report,
+    partitions: int,
+) -> list[Figure]:
+    numbers = list(range(partitions))
+    raw_s = _timed(lambda: read_to_end(settings, topic, numbers, lambda p, k, v: None))
+    store: StateStore[Any] = StateStore(topic, Serde(encode=codec.encode, decode=codec.decode))
+    restore_s = _timed(lambda: store.restore(settings, numbers))
+    restored = len(store)
+    short_topic = topic.split(".", 1)[1]
+    base = f"{count:,} {what} ({size} B each) on {partitions} partitions of {short_topic}"
+    return [
+        report.add(
+            Figure(
+                part="restore",
+                name=f"restore {what}",
+                value=restore_s,
+                unit="s",
+                timed=f"StateStore.restore of {base}: read to the high watermark and decode",
+                count=restored,
+                details={"records_per_s": round(count / max(restore_s, 1e-9))},
+            )
+        ),
+        report.add(
+            Figure(
+                part="restore",
+                name=f"read {what} without decoding",
+                value=raw_s,
+                unit="s",
+                timed=f"read_to_end of {base} with decoding skipped: the fetch cost alone",
+                count=count,
+            )
+        ),
+    ]
+
+
+def _timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
