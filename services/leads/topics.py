@@ -23,6 +23,7 @@ class Topic(StrEnum):
     SLA_TIMERS = "sla.timers"
     ROUTING_CONFIG = "routing.config"
     REPS_PRESENCE = "reps.presence"
+    OWNERS = "router.owners"
 
 
 RAW_TOPIC_PREFIX = "leads.raw."
@@ -50,6 +51,7 @@ def topic_specs() -> tuple[TopicSpec, ...]:
         Topic.SLA_TIMERS,
         Topic.ROUTING_CONFIG,
         Topic.REPS_PRESENCE,
+        Topic.OWNERS,
     }
     single = {Topic.ROUTING_CONFIG, Topic.REPS_PRESENCE}
     specs = [TopicSpec(t.value, t in compacted, t in single) for t in Topic]
