@@ -18,7 +18,7 @@ CONSUMER_LAG = "leadrouter_consumer_lag"
 SLA_OPEN_TIMERS = "leadrouter_sla_open_timers"
 """SLA watcher: timers waiting for a first touch."""
 SLA_BREACHES = "leadrouter_sla_breaches_total"
-"""SLA watcher: deadlines missed, by pool."""
+"""SLA watcher: steps fired by a passed deadline, by pool and step (notify is not a breach)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +51,15 @@ class ServiceStatus:
         ]
         return sum(matched) if matched else None
 
-    def by_label(self, metric: str, label: str) -> dict[str, float]:
+    def by_label(
+        self, metric: str, label: str, exclude: tuple[str, str] | None = None
+    ) -> dict[str, float]:
+        """Sums of `metric` per value of `label`, leaving out samples matching `exclude`."""
         sums: dict[str, float] = {}
         for sample in self.samples:
             key = sample.label(label)
+            if exclude is not None and sample.label(exclude[0]) == exclude[1]:
+                continue
             if sample.name == metric and key is not None:
                 sums[key] = sums.get(key, 0.0) + sample.value
         return sums

@@ -36,7 +36,7 @@ def status_line(board: BoardSnapshot, services: Sequence[ServiceStatus]) -> Text
 def _sla_totals(services: Sequence[ServiceStatus]) -> tuple[float | None, dict[str, float]]:
     for service in services:
         pending = service.total(SLA_OPEN_TIMERS)
-        breaches = service.by_label(SLA_BREACHES, "pool")
+        breaches = service.by_label(SLA_BREACHES, "pool", exclude=("step", "notify"))
         if pending is not None or breaches:
             return pending, breaches
     return None, {}
