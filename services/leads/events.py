@@ -129,6 +129,8 @@ class RoutingRequest(Event):
     reason: str
     received_at_ms: int
     requested_at_ms: int
+    pools_tried: tuple[str, ...] = ()
+    prior_candidates: tuple[Candidate, ...] = ()
 
 
 class Assignment(Event):
