@@ -139,10 +139,12 @@ def normalize_language(raw: str | None, field: str = "language") -> str | None:
 
 
 def bound_text(raw: str | None, limit: int) -> tuple[str | None, bool]:
-    """The text trimmed and cut to `limit` characters; True when it was cut."""
+    """The text trimmed (lines too) and cut to `limit` characters; True when it was cut."""
     value = clean(raw, limit=len(raw) if raw else 0)
     if value is None:
         return None, False
+    lines = (line.rstrip() for line in value.split("\n"))  # format=flowed leaves trailing blanks
+    value = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
     if len(value) <= limit:
         return value, False
     return value[:limit].rstrip(), True

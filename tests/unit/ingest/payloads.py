@@ -1,0 +1,59 @@
+"""Fixture payloads (tests/fixtures/ingest) and small builders for ingest's tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+from services.ingest.forms import FormSubmission
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
+MAILGUN_BOUNDARY = "----MailgunBoundary7f3a9c2e41d8b6"
+NOW_MS = 1_795_424_400_000
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def fixture_pairs(name: str) -> tuple[tuple[str, str], ...]:
+    """A urlencoded fixture's fields, in order."""
+    return tuple(parse_qsl(fixture(name).decode(), keep_blank_values=True))
+
+
+def make_submission(
+    form_id: str = "contact", idempotency_key: str | None = None, **fields: str
+) -> FormSubmission:
+    pairs = tuple(fields.items()) or (("email", "ada@example.com"),)
+    return FormSubmission(
+        form_id=form_id, fields=pairs, received_at_ms=NOW_MS, idempotency_key=idempotency_key
+    )
+
+
+def make_chat(**overrides: object) -> bytes:
+    document: dict[str, object] = {
+        "conversation_id": "conv_1",
+        "visitor": {"id": "vis_1", "email": "ada@example.com"},
+        "first_message": "Hello",
+    }
+    document.update(overrides)
+    return json.dumps(document).encode()
+
+
+def make_twilio(**overrides: str) -> tuple[tuple[str, str], ...]:
+    params = {"MessageSid": "SM1", "From": "+14155552671", "To": "+14155550123", "Body": "Hi"}
+    params.update(overrides)
+    return tuple(params.items())
+
+
+def make_email(
+    sender: str = "Ada Lovelace <ada@example.com>", body: str = "Hello", **headers: str
+) -> bytes:
+    lines = [f"From: {sender}", "To: leads@example.com", "Subject: Hi"]
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode()
+
+
+def urlencoded(**fields: str) -> bytes:
+    return urlencode(fields).encode()
