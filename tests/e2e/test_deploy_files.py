@@ -1,0 +1,150 @@
+"""deploy/ checked with what runs offline here: Kubernetes and compose schemas, promtool, and
+cross-checks against the code (topics, metric names, the routing config)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from prometheus_client import CollectorRegistry
+
+from services.leads.topics import CO_PARTITIONED_INPUTS, STATE_TOPICS, topic_specs
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+KUBERNETES = DEPLOY / "kubernetes"
+KUBERNETES_VERSION = "1.30.0"
+METRICS_MODULES = (
+    "services.streaming.metrics",
+    "services.ingest.metrics",
+    "services.router.metrics",
+    "services.sla_watcher.metrics",
+)
+
+
+def documents(path: Path) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def manifests() -> list[Path]:
+    kustomization = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())
+    return [KUBERNETES / name for name in kustomization["resources"]]
+
+
+def promtool() -> str:
+    found = shutil.which("promtool")
+    if found is None:
+        pytest.fail("promtool is missing: `make setup` installs Debian's prometheus package")
+    return found
+
+
+@pytest.mark.parametrize("path", manifests(), ids=lambda p: p.name)
+def test_kubernetes_manifests_pass_strict_schema_validation(path: Path) -> None:
+    for document in documents(path):
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+def test_every_stateful_service_gets_a_stable_instance_slot_and_probes() -> None:
+    for name in ("router.yaml", "sla-watcher.yaml"):
+        workload = next(d for d in documents(KUBERNETES / name) if d["kind"] == "StatefulSet")
+        container = workload["spec"]["template"]["spec"]["containers"][0]
+        assert container["command"][-2:] == ["--instance", "$(INSTANCE)"]
+        env = {e["name"]: e for e in container["env"]}
+        path = env["INSTANCE"]["valueFrom"]["fieldRef"]["fieldPath"]
+        assert path == "metadata.labels['apps.kubernetes.io/pod-index']"
+        assert container["livenessProbe"] and container["readinessProbe"]
+        assert container["resources"]["requests"]
+
+
+def test_compose_file_matches_the_compose_specification() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+         str(DEPLOY / "compose.yaml")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_strimzi_topics_are_exactly_the_topics_the_code_declares() -> None:
+    topics = {
+        d["spec"]["topicName"]: d["spec"] for d in documents(KUBERNETES / "strimzi" / "topics.yaml")
+    }
+    specs = {s.name: s for s in topic_specs()}
+    assert sorted(topics) == sorted(specs)
+    for name, spec in specs.items():
+        policy = topics[name]["config"]["cleanup.policy"]
+        assert policy == ("compact" if spec.compacted else "delete"), name
+        if spec.single_partition:
+            assert topics[name]["partitions"] == 1, name
+    pairs = [*STATE_TOPICS.items(), *CO_PARTITIONED_INPUTS]
+    for left, right in pairs:
+        assert topics[left]["partitions"] == topics[right]["partitions"], (left, right)
+
+
+def test_alert_rules_and_scrape_config_pass_promtool() -> None:
+    for command in (
+        ["check", "rules", str(DEPLOY / "prometheus" / "alerts.yml")],
+        ["check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")],
+        ["test", "rules", str(DEPLOY / "prometheus" / "alerts.test.yml")],
+    ):
+        result = subprocess.run([promtool(), *command], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def exported_series() -> set[str]:
+    """Every series name the services' metrics classes register (suffixes included)."""
+    registry = CollectorRegistry()
+    for module_name in METRICS_MODULES:
+        module = importlib.import_module(module_name)
+        for value in vars(module).values():
+            create = getattr(value, "create", None)
+            if isinstance(value, type) and value.__module__ == module_name and callable(create):
+                create(registry)
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
+    names = set()
+    for family in registry.collect():
+        for suffix in suffixes.get(family.type, ("",)):
+            names.add(family.name + suffix)
+    return names
+
+
+def referenced_series(text: str) -> set[str]:
+    return set(re.findall(r"\bleadrouter_[a-z0-9_]+", text))
+
+
+def test_alerts_and_dashboard_only_query_metrics_the_services_export() -> None:
+    exported = exported_series()
+    alerts = (DEPLOY / "prometheus" / "alerts.yml").read_text()
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "leadrouter.json").read_text())
+    expressions = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", ())] + [
+        v["definition"] for v in dashboard["templating"]["list"]
+    ]
+    unknown = (referenced_series(alerts) | referenced_series("\n".join(expressions))) - exported
+    assert not unknown, f"not exported by any service: {sorted(unknown)}"
+
+
+def test_every_alert_has_a_runbook_section() -> None:
+    runbook = (REPO / "docs" / "operations.md").read_text()
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
+        for h in re.findall(r"^#+ (.+)$", runbook, flags=re.M)
+    }
+    for group in yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())["groups"]:
+        for rule in group["rules"]:
+            anchor = rule["annotations"]["runbook"].split("#", 1)[1]
+            assert anchor in headings, rule["alert"]
+
+
+def test_kubernetes_routing_configmap_carries_the_example_config() -> None:
+    configmap = documents(KUBERNETES / "routing-configmap.yaml")[0]
+    example = (DEPLOY / "config" / "routing.example.yaml").read_text()
+    assert configmap["data"]["routing.yaml"] == example
