@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from pathlib import Path
 
+from bench.broker import delete_prefixed_topics, fresh_settings
+from bench.context import Run
 from bench.http_load import closed_loop
 from bench.ingest_server import CHANNELS, channel_requests, ingest_service
-from bench.report import Figure, Report
+from bench.report import Figure
 from services.streaming.settings import KafkaSettings
 
 ACCEPTED = {"form": 202, "chat": 202, "email": 202, "sms": 200}
 
 
-def measure_ingest(
-    settings: KafkaSettings, *, per_channel: int, concurrency: int, report: Report, log_dir: Path
-) -> list[Figure]:
+def run_ingest(run: Run) -> None:
+    settings = fresh_settings(run.bootstrap)
+    try:
+        measure_ingest(run, settings)
+    finally:
+        delete_prefixed_topics(settings)
+
+
+def measure_ingest(run: Run, settings: KafkaSettings) -> list[Figure]:
+    per_channel, concurrency = run.sizes.ingest_per_channel, run.sizes.ingest_concurrency
+    report = run.report
     figures = []
-    with ingest_service(settings, log_dir / "ingest-rate.log") as ingest:
+    with ingest_service(run, settings, "ingest-rate") as ingest:
         warm = channel_requests(ingest, "form", min(200, per_channel), seed=9999)
         asyncio.run(closed_loop(ingest.host, ingest.port, warm, concurrency))
         for number, channel in enumerate(CHANNELS):
@@ -39,8 +48,9 @@ def measure_ingest(
                         value=accepted / elapsed,
                         unit="requests/s",
                         timed=(
-                            f"{len(requests):,} distinct signed {channel} posts over "
-                            f"{concurrency} keep-alive connections, each answered "
+                            f"{len(requests):,} distinct {channel} posts (signed where the "
+                            f"channel has a secret) over {concurrency} keep-alive connections, "
+                            "each answered "
                             f"{ACCEPTED[channel]} only after the broker acked the lead; from "
                             "the first request sent to the last answer read"
                         ),

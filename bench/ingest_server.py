@@ -12,13 +12,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 
+from bench.context import Run
 from bench.http_load import render
-from bench.processes import running
 from services.demo.payloads import (
     chat_body,
     email_message,
@@ -55,7 +54,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def ingest_service(settings: KafkaSettings, log_path: Path) -> Iterator[Ingest]:
+def ingest_service(run: Run, settings: KafkaSettings, name: str) -> Iterator[Ingest]:
     """Start `python -m services.ingest --no-smtp --no-raw` and wait until /readyz says 200."""
     ingest = Ingest("127.0.0.1", free_port())
     env = {
@@ -68,7 +67,8 @@ def ingest_service(settings: KafkaSettings, log_path: Path) -> Iterator[Ingest]:
         "INGEST_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "INGEST_PUBLIC_BASE_URL": ingest.base_url,
     }
-    with running("services.ingest", ["--no-smtp", "--no-raw"], env, log_path) as process:
+    log_path = run.log_dir / f"{name}.log"
+    with run.subject(name, "services.ingest", ["--no-smtp", "--no-raw"], env) as process:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
@@ -96,8 +96,8 @@ def channel_requests(ingest: Ingest, channel: str, count: int, seed: int) -> lis
             request = render("/v1/leads/forms/contact", body, "application/x-www-form-urlencoded")
         elif channel == "chat":
             body = chat_body(prospect, f"c_{token}", f"v_{token}")
-            signature = ("X-Hub-Signature-256", hub_signature(CHAT_SECRET, body))
-            request = render("/v1/leads/chat", body, "application/json", [signature])
+            signed = ("X-Hub-Signature-256", hub_signature(CHAT_SECRET, body))
+            request = render("/v1/leads/chat", body, "application/json", [signed])
         elif channel == "sms":
             params = twilio_params(prospect, f"SM{token}", SMS_TO)
             path = "/v1/leads/sms/twilio"

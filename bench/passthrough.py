@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from bench.broker import delete_prefixed_topics, fresh_settings
+from bench.context import Run
 from bench.kafka_io import CommittedWatcher, produce_all
 from bench.leads import EncodedLead
-from bench.processes import running
-from bench.report import Figure, Report
+from bench.report import Figure
 from services.leads.topics import TopicSpec
 from services.streaming.admin import create_topics
 from services.streaming.settings import KafkaSettings
@@ -18,13 +17,21 @@ MODES = {
 }
 
 
+def run_passthrough(run: Run) -> None:
+    settings = fresh_settings(run.bootstrap)
+    try:
+        for mode in MODES:
+            measure_passthrough(run, settings, run.corpus.leads(run.sizes.leads), mode=mode)
+    finally:
+        delete_prefixed_topics(settings)
+
+
 def measure_passthrough(
+    run: Run,
     settings: KafkaSettings,
     leads: list[EncodedLead],
     *,
     mode: str,
-    report: Report,
-    log_dir: Path,
     partitions: int = 4,
 ) -> Figure:
     """Pre-produce `leads`, start the passthrough, time until every copy is committed."""
@@ -36,14 +43,13 @@ def measure_passthrough(
     args = ["--bootstrap", settings.bootstrap_servers, "--source", source, "--sink", sink]
     args += ["--mode", mode, "--slot", f"{settings.topic_prefix}passthrough-{mode}"]
     try:
-        with running(
-            "bench.passthrough_worker", args, log_path=log_dir / f"passthrough-{mode}.log"
-        ):
+        with run.subject(f"passthrough-{mode}", "bench.passthrough_worker", args):
             seen = watcher.wait_for(len(leads), timeout_s=60 + len(leads) / 2000)
     finally:
         watcher.close()
     elapsed = max(seen.last_visible_s - seen.first_created_s, 1e-9)
     complete = seen.records >= len(leads)
+    report = run.report
     if not complete:
         report.notes.append(f"{MODES[mode]}: only {seen.records} of {len(leads)} seen in time")
     return report.add(

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bench.broker import delete_prefixed_topics, fresh_settings
+from bench.context import Run
 from bench.kafka_io import produce_all
 from bench.leads import make_lead
 from bench.report import Figure, Report
@@ -85,6 +87,14 @@ def _encoded(
 ) -> Iterator[StateRecord]:
     for key, model in items:
         yield StateRecord(key.encode(), codec.encode(model))
+
+
+def run_restore(run: Run) -> None:
+    settings = fresh_settings(run.bootstrap)
+    try:
+        measure_restore(settings, pools=run.sizes.pools, timers=run.sizes.timers, report=run.report)
+    finally:
+        delete_prefixed_topics(settings)
 
 
 def measure_restore(

@@ -1,0 +1,101 @@
+"""What every part of a run shares: the broker, the sizes, where logs and profiles go."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from subprocess import Popen
+
+from bench.leads import EncodedLead, encoded_leads
+from bench.processes import running
+from bench.report import Report
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    leads: int
+    """Pre-produced leads for the passthrough and the router's throughput."""
+    scaling_leads: int
+    pools: int
+    timers: int
+    ingest_per_channel: int
+    ingest_concurrency: int
+    rates: tuple[int, ...]
+    """Fixed end-to-end rates (leads/s); the highest sustainable is searched above them."""
+    rate_seconds: float
+    decisions: int
+    """Decisions timed per pool size."""
+
+    @classmethod
+    def full(cls) -> Sizes:
+        return cls(
+            leads=200_000,
+            scaling_leads=100_000,
+            pools=10_000,
+            timers=100_000,
+            ingest_per_channel=3_000,
+            ingest_concurrency=32,
+            rates=(100, 1_000),
+            rate_seconds=10.0,
+            decisions=2_000,
+        )
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(
+            leads=20_000,
+            scaling_leads=10_000,
+            pools=10_000,
+            timers=20_000,
+            ingest_per_channel=500,
+            ingest_concurrency=32,
+            rates=(100, 1_000),
+            rate_seconds=3.0,
+            decisions=200,
+        )
+
+    def scaled(self, factor: float) -> Sizes:
+        """Every count times `factor` (at least 10); rates and durations unchanged."""
+        counts = ("leads", "scaling_leads", "pools", "timers", "ingest_per_channel", "decisions")
+        changes = {name: max(10, round(getattr(self, name) * factor)) for name in counts}
+        return dataclasses.replace(self, **changes)
+
+
+class LeadCorpus:
+    """The encoded leads, built once per run and shared by every part that pre-produces them."""
+
+    def __init__(self) -> None:
+        self._leads: list[EncodedLead] = []
+
+    def leads(self, count: int) -> list[EncodedLead]:
+        if len(self._leads) < count:
+            self._leads = encoded_leads(count)
+        return self._leads[:count]
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    bootstrap: str
+    sizes: Sizes
+    report: Report
+    log_dir: Path
+    corpus: LeadCorpus
+    profile_dir: Path | None = None
+    """When set, every subject process runs under pyinstrument and leaves its profile here."""
+
+    @contextmanager
+    def subject(
+        self, name: str, module: str, args: Sequence[str] = (), env: dict[str, str] | None = None
+    ) -> Iterator[Popen[bytes]]:
+        """Run the process being measured; profiled when the run asks for profiles."""
+        python_args: list[str] = []
+        if self.profile_dir is not None:
+            self.profile_dir.mkdir(parents=True, exist_ok=True)
+            output = self.profile_dir / f"{name}.txt"
+            python_args = ["-m", "pyinstrument", "-r", "text", "-o", str(output)]
+        log_path = self.log_dir / f"{name}.log"
+        with running(module, args, env, log_path, python_args=python_args) as process:
+            yield process
