@@ -48,5 +48,12 @@ kafka-up: setup
 kafka-down: setup
 	@KAFKA_PORT=$(KAFKA_PORT) $(PY) -m services.streaming.local_broker down
 
+# Benchmarks on their own broker (started on a free port, stopped at the end): see docs/performance.md.
+bench: setup
+	@$(PY) -m bench
+
+bench-quick: setup
+	@$(PY) -m bench --quick
+
 clean:
 	rm -rf $(VENV) .run deploy/local-kafka/.cache .pytest_cache .mypy_cache .ruff_cache
