@@ -1,0 +1,164 @@
+"""Triage on the loop: `leads.inbound` (key identity) -> `routing.requests` (key pool).
+
+The handler decodes the lead, refuses values it cannot route (as `InvalidRecord`, so the loop
+dead-letters the original bytes with the reason), and hands the decision to the pure
+`triage_decision.triage`. The person's memory (`router.identity`) is read and written through
+the state store, in the same transaction as the request; owners and the config come from global
+tables refreshed between transactions. Every time used comes from the record.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+
+from services.leads.events import Lead, RoutingRequest
+from services.leads.routing_config import VersionedConfig
+from services.leads.topics import Topic
+from services.router.config_source import ActiveConfig, config_table
+from services.router.identity_state import IdentityState, identity_serde
+from services.router.owner_facts import OwnerFact, owner_fact_serde
+from services.router.triage_decision import Duplicate, Routed, triage
+from services.router.triage_metrics import TriageMetrics
+from services.streaming.cloudevents import ce_headers
+from services.streaming.codec import AvroCodec
+from services.streaming.errors import InvalidRecord
+from services.streaming.loop import Processor
+from services.streaming.records import InputRecord, OutputRecord
+from services.streaming.settings import KafkaSettings
+from services.streaming.state import StateStore
+from services.streaming.tables import GlobalTable
+
+APP_ID = "leadrouter-triage"
+SOURCE = "leadrouter/router/triage"
+EVENT_TYPE = "io.leadrouter.routing.assign"
+
+
+@dataclass(frozen=True, slots=True)
+class TriageTopics:
+    requests: str
+
+    @classmethod
+    def of(cls, settings: KafkaSettings) -> TriageTopics:
+        return cls(requests=settings.topic(Topic.ROUTING_REQUESTS))
+
+
+class TriageHandler:
+    """`handle` for the triage processor: one inbound record -> zero or one request record."""
+
+    def __init__(
+        self,
+        topics: TriageTopics,
+        store: StateStore[IdentityState],
+        config: Callable[[], VersionedConfig],
+        owners: Callable[[], Mapping[str, OwnerFact]],
+        metrics: TriageMetrics | None = None,
+    ) -> None:
+        self.topics = topics
+        self.store = store
+        self.config = config
+        self.owners = owners
+        self.metrics = metrics
+        self._leads = AvroCodec(Lead)
+        self._requests = AvroCodec(RoutingRequest)
+
+    def __call__(self, record: InputRecord) -> list[OutputRecord]:
+        lead = self._lead(record)
+        active = self.config()
+        state = self.store.get(record.partition, lead.identity_key)
+        outcome = triage(active.config, state, self.owners(), lead, record.timestamp_ms)
+        if isinstance(outcome, Duplicate):
+            self._count("duplicate")
+            return []
+        self.store.put(record.partition, lead.identity_key, outcome.state)
+        self._observe(outcome, active.version)
+        return [self._request_record(outcome.request)]
+
+    def _lead(self, record: InputRecord) -> Lead:
+        if record.value is None:
+            raise InvalidRecord("missing_value", "the record has no value; expected an Avro Lead")
+        lead = self._leads.decode(record.value)  # DecodeError: dead-lettered by the loop
+        problem = lead_problem(lead, record.key)
+        if problem is not None:
+            raise InvalidRecord("invalid_lead", problem)
+        return lead
+
+    def _request_record(self, request: RoutingRequest) -> OutputRecord:
+        headers = ce_headers(
+            event_id=request.request_id,
+            source=SOURCE,
+            event_type=EVENT_TYPE,
+            time_ms=request.requested_at_ms,
+            subject=request.lead_id,
+            schema="io.leadrouter.RoutingRequest",
+        )
+        return OutputRecord(
+            self.topics.requests,
+            request.pool_id.encode(),
+            self._requests.encode(request),
+            tuple(headers),
+        )
+
+    def _count(self, path: str) -> None:
+        if self.metrics is not None:
+            self.metrics.leads.labels(path=path).inc()
+
+    def _observe(self, outcome: Routed, version: int) -> None:
+        self._count(outcome.path.value)
+        if self.metrics is not None:
+            self.metrics.rule_matches.labels(rule=outcome.request.rule_id or "default").inc()
+            self.metrics.scores.observe(outcome.request.score)
+            self.metrics.config_version.set(version)
+
+
+def lead_problem(lead: Lead, key: bytes | None) -> str | None:
+    """Why triage cannot route `lead` read under `key`, naming the field; None when it can."""
+    if not lead.lead_id.strip():
+        return "lead_id: empty; expected the id ingest derived from channel and message id"
+    if not lead.identity_key.strip():
+        return "identity_key: empty; expected a normalized email, phone or channel id"
+    if key is None or key != lead.identity_key.encode():
+        shown = None if key is None else key.decode(errors="replace")
+        return (
+            f"record key {shown!r} differs from identity_key {lead.identity_key!r}; expected "
+            "leads.inbound to be keyed by identity, or the person's memory would be split"
+        )
+    if lead.received_at_ms <= 0:
+        return f"received_at_ms: {lead.received_at_ms}; expected epoch milliseconds after 1970"
+    value = lead.deal_value
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        return f"deal_value: {value}; expected a finite amount of zero or more"
+    return None
+
+
+def build_triage_processor(
+    settings: KafkaSettings,
+    active: ActiveConfig | None = None,
+    registry: CollectorRegistry | None = None,
+) -> Processor:
+    """The triage processor for `TransactionalLoop`, with its state store and global tables.
+
+    Without `active`, it follows `routing.config` through a table of its own. Give each
+    processor its own `ActiveConfig`: a table belongs to one loop, which loads and refreshes it.
+    """
+    active = active or ActiveConfig(config_table(settings))
+    owners = GlobalTable(settings, settings.topic(Topic.OWNERS), owner_fact_serde())
+    store = StateStore(settings.topic(Topic.IDENTITY_STATE), identity_serde())
+    handler = TriageHandler(
+        TriageTopics.of(settings),
+        store,
+        config=active.current,
+        owners=lambda: owners.values,
+        metrics=None if registry is None else TriageMetrics.create(registry),
+    )
+    return Processor(
+        app_id=APP_ID,
+        inputs=[settings.topic(Topic.INBOUND)],
+        handle=handler,
+        stores=[store],
+        tables=[active.table, owners],
+        dead_letter_topic=settings.topic(Topic.DEAD_LETTER),
+    )
