@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench.broker import bench_broker
 from bench.context import LeadCorpus, Run, Sizes
+from bench.decision_cost import run_decision_cost
 from bench.derived import add_ratios
 from bench.ingest_rate import run_ingest
 from bench.passthrough import run_passthrough
@@ -31,6 +32,7 @@ PARTS: dict[str, Callable[[Run], None]] = {
     "passthrough": run_passthrough,
     "restore": run_restore,
     "ingest": run_ingest,
+    "decision": run_decision_cost,
 }
 
 

@@ -1,0 +1,70 @@
+"""Part 6b: what one assignment decision costs as a pool grows, on the pure strategy alone.
+
+Each pool starts from a steady state (every member has standing, five open leads per member)
+and every timed decision starts from that same state, so the figure is one decision's cost at
+that size, not a growing history's. No Kafka, no process boundary: the strategy function only.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bench.context import Run
+from bench.report import Figure
+from services.router.fairness import Availability, FairnessPolicy
+from services.router.rotation import MemberStanding, RotationState
+from services.router.strategies import Contender, PickRequest, Strategy, StrategyKind
+
+POOL_SIZES = (10, 100, 1_000)
+OPEN_PER_MEMBER = 5
+
+
+def steady_pool(members: int) -> tuple[RotationState, list[Contender]]:
+    reps = [f"rep-{m:04d}" for m in range(members)]
+    standings = tuple(
+        MemberStanding(rep_id=rep, credit=(m % 7) - 3, assigned=50 + m % 11, last_assigned_seq=m)
+        for m, rep in enumerate(reps)
+    )
+    open_leads = {
+        f"lead-{m:04d}-{n}": rep for m, rep in enumerate(reps) for n in range(OPEN_PER_MEMBER)
+    }
+    state = RotationState(
+        pool_id="bench-pool", decisions=members, members=standings, open_leads=open_leads
+    )
+    contenders = [
+        Contender(
+            rep_id=rep, weight=1 + m % 3, availability=Availability.ELIGIBLE, day="2026-11-23"
+        )
+        for m, rep in enumerate(reps)
+    ]
+    return state, contenders
+
+
+def run_decision_cost(run: Run) -> None:
+    for kind in (StrategyKind.WEIGHTED, StrategyKind.LEAST_LOADED):
+        strategy = Strategy(kind, FairnessPolicy.CATCH_UP)
+        curve = []
+        for members in POOL_SIZES:
+            state, contenders = steady_pool(members)
+            count = max(5, run.sizes.decisions * 10 // members)
+            requests = [PickRequest(lead_id=f"bench-{i:07d}") for i in range(count)]
+            started = time.perf_counter()
+            for request in requests:
+                strategy(state, contenders, request)
+            micros = (time.perf_counter() - started) / count * 1e6
+            curve.append((float(members), micros))
+            run.report.add(
+                Figure(
+                    part="decision",
+                    name=f"{kind.value} decision, {members} members",
+                    value=micros,
+                    unit="µs",
+                    timed=(
+                        f"Strategy({kind.value}, catch_up) called {count:,} times in this "
+                        f"process on a {members}-member pool with {members * OPEN_PER_MEMBER:,} "
+                        "open leads, every call from the same steady state; mean per call"
+                    ),
+                    count=count,
+                )
+            )
+        run.report.curves[f"{kind.value} decision µs"] = curve
