@@ -63,7 +63,7 @@ def build_doors(
     if args.raw:
         channels = {kafka.topic(raw_topic(c)): c for c in RAW_CHANNELS}
         processor = Processor(
-            app_id="leadrouter-ingest-raw",
+            app_id=f"{kafka.topic_prefix}leadrouter-ingest-raw",  # a test prefix isolates it
             inputs=sorted(channels),
             handle=raw_handler(channels, kafka.topic(Topic.INBOUND)),
             dead_letter_topic=kafka.topic(Topic.DEAD_LETTER),
