@@ -15,6 +15,7 @@ COMMAND_GROUPS = (
     "services.cli.lead_cmd",
     "services.cli.run_cmd",
     "services.cli.activity_cmd",
+    "services.cli.config_cmd",
 )
 
 
