@@ -1,0 +1,154 @@
+"""router/assign: routing requests in, decisions out (input `routing.requests`, keyed by pool).
+
+For each request: decode it (bad bytes are a PermanentError, dead-lettered by the loop with the
+original bytes), read the pool's rotation state, `decide`, and return in the same transaction:
+
+- the `Assignment` (key: lead id, CloudEvents headers, deterministic id), or, when the pool
+  found nobody eligible and has a fallback, the onward `RoutingRequest` (key: the fallback pool);
+- the pool's new rotation state (a state-store write; the loop commits it with the outputs);
+- for an assigned lead, its owner facts on `router.owners` for triage's continuity.
+
+Every request yields exactly one of Assignment or onward request. `config` is
+`ActiveConfig.current`: with no routing config published it raises FatalError, and the
+process stops rather than decide without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from services.leads.events import Assignment, Outcome, RequestKind, RoutingRequest
+from services.leads.routing_config import VersionedConfig
+from services.router.decisions import Decided, FallBack, Origin, decide
+from services.router.eligibility import PresenceAt
+from services.router.metrics import RouterMetrics
+from services.router.owner_facts import owner_fact_records, owner_facts
+from services.router.rotation import RotationState
+from services.streaming.cloudevents import ce_headers
+from services.streaming.codec import AvroCodec
+from services.streaming.records import InputRecord, OutputRecord, Serde
+from services.streaming.state import StateStore
+
+SOURCE = "leadrouter/router"
+
+
+def rotation_serde() -> Serde[RotationState]:
+    codec = AvroCodec(RotationState)
+    return Serde(encode=codec.encode, decode=codec.decode)
+
+
+@dataclass(frozen=True, slots=True)
+class AssignTopics:
+    requests: str
+    assignments: str
+    owners: str
+
+
+class AssignHandler:
+    def __init__(
+        self,
+        *,
+        topics: AssignTopics,
+        store: StateStore[RotationState],
+        config: Callable[[], VersionedConfig],
+        presence: PresenceAt,
+        metrics: RouterMetrics,
+        monotonic: Callable[[], float],
+    ) -> None:
+        self.topics = topics
+        self.store = store
+        self.config = config
+        self.presence = presence
+        self.metrics = metrics
+        self.monotonic = monotonic
+        self.requests = AvroCodec(RoutingRequest)
+        self.assignments = AvroCodec(Assignment)
+
+    def handle(self, record: InputRecord) -> list[OutputRecord]:
+        started = self.monotonic()
+        request = self.requests.decode(record.value)
+        versioned = self.config()
+        self.metrics.config_version.set(versioned.version)
+        key = request.pool_id
+        state = self.store.get(record.partition, key) or RotationState.empty(key)
+        origin = Origin(record.topic, record.partition, record.offset, record.timestamp_ms)
+        decision = decide(versioned, state, self.presence, request, origin)
+        if decision.state is not state:
+            self.store.put(record.partition, key, decision.state)
+        for verdict in decision.verdicts:
+            if verdict.skip is not None:
+                self.metrics.skips.labels(pool=key, reason=verdict.skip.value).inc()
+        if isinstance(decision, FallBack):
+            self.metrics.fallbacks.labels(pool=key).inc()
+            outputs = [self._onward(decision.request)]
+        else:
+            outputs = self._decided(decision, versioned)
+        self.metrics.decision_seconds.observe(self.monotonic() - started)
+        return outputs
+
+    def _decided(self, decision: Decided, versioned: VersionedConfig) -> list[OutputRecord]:
+        assignment = decision.assignment
+        self._count(decision, versioned)
+        headers = ce_headers(
+            event_id=assignment.assignment_id,
+            source=SOURCE,
+            event_type=f"io.leadrouter.assignment.{assignment.outcome.value}",
+            time_ms=assignment.decided_at_ms,
+            subject=assignment.lead_id,
+            schema="io.leadrouter.Assignment",
+        )
+        outputs = [
+            OutputRecord(
+                self.topics.assignments,
+                assignment.lead_id.encode(),
+                self.assignments.encode(assignment),
+                tuple(headers),
+            )
+        ]
+        lead = assignment.lead
+        if assignment.outcome is Outcome.ASSIGNED and assignment.rep_id and lead is not None:
+            facts = owner_facts(
+                identity_key=lead.identity_key,
+                company_domain=lead.company_domain,
+                rep_id=assignment.rep_id,
+                pool_id=assignment.pool_id,
+                lead_id=assignment.lead_id,
+                assigned_at_ms=assignment.decided_at_ms,
+            )
+            outputs += owner_fact_records(self.topics.owners, facts)
+        return outputs
+
+    def _onward(self, request: RoutingRequest) -> OutputRecord:
+        headers = ce_headers(
+            event_id=f"{request.request_id}@{request.pool_id}",
+            source=SOURCE,
+            event_type=f"io.leadrouter.routing.{request.kind.value}",
+            time_ms=request.requested_at_ms,
+            subject=request.lead_id,
+            schema="io.leadrouter.RoutingRequest",
+        )
+        return OutputRecord(
+            self.topics.requests,
+            request.pool_id.encode(),
+            self.requests.encode(request),
+            tuple(headers),
+        )
+
+    def _count(self, decision: Decided, versioned: VersionedConfig) -> None:
+        assignment = decision.assignment
+        pool, outcome = assignment.pool_id, assignment.outcome
+        self.metrics.assignments.labels(
+            pool=pool, rep=assignment.rep_id or "", outcome=outcome.value
+        ).inc()
+        if outcome is Outcome.UNASSIGNED:
+            self.metrics.unassigned.labels(pool=assignment.requested_pool_id).inc()
+        if outcome is not Outcome.ASSIGNED:
+            return
+        if assignment.kind is RequestKind.ASSIGN and assignment.attempt == 1:
+            waited_ms = max(0, assignment.decided_at_ms - assignment.received_at_ms)
+            self.metrics.speed_to_lead.labels(pool=pool).observe(waited_ms / 1000)
+        if versioned.config.has_pool(pool):
+            total = sum(m.weight for m in versioned.config.pool(pool).members)
+            deviation = decision.state.deviation(total)
+            self.metrics.fairness_deviation.labels(pool=pool).set(deviation)

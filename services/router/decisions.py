@@ -1,0 +1,240 @@
+"""One pool's decision on one routing request: pure, from (config, state, presence, request).
+
+    release            -> Decided(released): the lead's capacity is freed (idempotent)
+    assign / reassign  -> eligibility -> the pool's strategy
+        somebody picked   -> Decided(assigned)
+        nobody eligible   -> FallBack(a request for the pool's fallback pool), or, when the
+                             chain is spent, Decided(unassigned, routed to the fallback queue)
+
+Assign is keyed by pool, and a fallback pool may live on another partition, so a fallback is
+never decided here: it goes back to `routing.requests` keyed by the fallback pool, carrying the
+pools tried and the candidates they skipped, and that pool's decision emits the one Assignment
+with the whole trace. A pool already tried ends the chain, so it always terminates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.leads.events import (
+    Assignment,
+    Candidate,
+    DecisionTrace,
+    Outcome,
+    RequestKind,
+    RoutingRequest,
+)
+from services.leads.routing_config import Pool, VersionedConfig
+from services.router.eligibility import Ask, PresenceAt, Verdict, assess
+from services.router.fairness import FairnessPolicy
+from services.router.rotation import RotationState
+from services.router.strategies import Picked, PickRequest, Strategy, StrategyKind
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where the request was read, and when it was appended: the decision's time."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    assignment: Assignment
+    state: RotationState
+    verdicts: tuple[Verdict, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FallBack:
+    request: RoutingRequest
+    state: RotationState
+    verdicts: tuple[Verdict, ...] = ()
+
+
+Decision = Decided | FallBack
+
+
+def assignment_id(request: RoutingRequest) -> str:
+    """Deterministic; one per request (a fallback chain keeps its request id)."""
+    return f"asg:{request.request_id}"
+
+
+def strategy_of(pool: Pool) -> Strategy:
+    return Strategy(
+        StrategyKind(pool.strategy.value),
+        FairnessPolicy(pool.fairness.value),
+        pool.catch_up_limit,
+    )
+
+
+def decide(
+    versioned: VersionedConfig,
+    state: RotationState,
+    presence: PresenceAt,
+    request: RoutingRequest,
+    origin: Origin,
+) -> Decision:
+    config = versioned.config
+    out = _Emitter(versioned, request, origin)
+    if request.kind is RequestKind.RELEASE:
+        return _release(out, state)
+    if not config.has_pool(request.pool_id):
+        reason = f"pool {request.pool_id!r} is not in routing config version {versioned.version}"
+        return Decided(out.unassigned(None, (), reason), state)
+    pool = config.pool(request.pool_id)
+    held_by = state.open_leads.get(request.lead_id)
+    if request.kind is RequestKind.ASSIGN and held_by is not None:
+        reason = f"already assigned to {held_by} in pool {pool.id}: a repeated request"
+        return Decided(out.assigned(pool, (), held_by, reason), state)
+    excluded = set(request.previous_owners)
+    if request.kind is RequestKind.REASSIGN:
+        owner, state = state.release(request.lead_id)
+        excluded |= {owner} if owner else set()
+        excluded |= {request.rep_id} if request.rep_id else set()
+    ask = Ask(
+        at_ms=request.requested_at_ms,
+        required_skills=frozenset(s.strip().lower() for s in request.required_skills),
+        language=request.lead.language if request.lead else None,
+        excluded=frozenset(excluded),
+    )
+    verdicts = assess(config, pool, state, presence, ask)
+    pick = PickRequest(request.lead_id, request.preferred_owner)
+    decision, new_state = strategy_of(pool)(state, [v.contender() for v in verdicts], pick)
+    candidates = (*request.prior_candidates, *_candidates(pool, verdicts, dict(decision.credits)))
+    if isinstance(decision, Picked):
+        why = "preferred owner" if decision.by_preference else f"{pool.strategy.value} turn"
+        reason = f"assigned to {decision.rep_id} in pool {pool.id} ({why})"
+        assignment = out.assigned(pool, candidates, decision.rep_id, reason)
+        return Decided(assignment, new_state, verdicts)
+    fallback = pool.fallback
+    if fallback is not None and fallback not in out.tried and config.has_pool(fallback):
+        onward = request.model_copy(
+            update={
+                "pool_id": fallback,
+                "pools_tried": out.tried,
+                "prior_candidates": candidates,
+                "previous_owners": (
+                    *request.previous_owners,
+                    *sorted(excluded - set(request.previous_owners)),
+                ),
+                "reason": f"fallback from pool {pool.id}: nobody eligible",
+            }
+        )
+        return FallBack(onward, state, verdicts)
+    reason = f"nobody eligible in pools {', '.join(out.tried)}: {_skip_summary(candidates)}"
+    return Decided(out.unassigned(pool, candidates, reason), state, verdicts)
+
+
+def _release(out: _Emitter, state: RotationState) -> Decided:
+    pool_id = out.request.pool_id
+    owner, new_state = state.release(out.request.lead_id)
+    if owner is None:
+        reason = f"lead was not open in pool {pool_id}: nothing to free"
+    else:
+        reason = f"released: {owner} has one fewer open lead in pool {pool_id}"
+    config = out.versioned.config
+    pool = config.pool(pool_id) if config.has_pool(pool_id) else None
+    rep = owner or out.request.rep_id
+    trace = out.trace(pool, (), owner)
+    return Decided(out.assignment(pool_id, rep, reason, trace, Outcome.RELEASED), new_state)
+
+
+def _candidates(
+    pool: Pool, verdicts: tuple[Verdict, ...], credits: dict[str, int]
+) -> tuple[Candidate, ...]:
+    return tuple(
+        Candidate(
+            rep_id=v.rep_id,
+            pool_id=pool.id,
+            skip_reason=v.explain(),
+            credit=float(credits[v.rep_id]) if v.rep_id in credits else None,
+        )
+        for v in verdicts
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Emitter:
+    """Builds the Assignment and its trace for one request."""
+
+    versioned: VersionedConfig
+    request: RoutingRequest
+    origin: Origin
+
+    @property
+    def tried(self) -> tuple[str, ...]:
+        return (*self.request.pools_tried, self.request.pool_id)
+
+    def assigned(
+        self, pool: Pool, candidates: tuple[Candidate, ...], rep_id: str, reason: str
+    ) -> Assignment:
+        trace = self.trace(pool, candidates, rep_id)
+        return self.assignment(pool.id, rep_id, reason, trace, Outcome.ASSIGNED)
+
+    def unassigned(
+        self, pool: Pool | None, candidates: tuple[Candidate, ...], reason: str
+    ) -> Assignment:
+        trace = self.trace(pool, candidates, None)
+        queue = self.versioned.config.fallback_queue
+        return self.assignment(queue, None, reason, trace, Outcome.UNASSIGNED)
+
+    def assignment(
+        self,
+        pool_id: str,
+        rep_id: str | None,
+        reason: str,
+        trace: DecisionTrace,
+        outcome: Outcome,
+    ) -> Assignment:
+        request = self.request
+        return Assignment(
+            assignment_id=assignment_id(request),
+            lead_id=request.lead_id,
+            kind=request.kind,
+            outcome=outcome,
+            pool_id=pool_id,
+            requested_pool_id=self.tried[0],
+            rep_id=rep_id,
+            reason=reason,
+            attempt=request.attempt,
+            previous_owners=request.previous_owners,
+            is_repeat=request.is_repeat,
+            received_at_ms=request.received_at_ms,
+            decided_at_ms=self.origin.timestamp_ms,
+            lead=request.lead,
+            trace=trace,
+        )
+
+    def trace(
+        self, pool: Pool | None, candidates: tuple[Candidate, ...], chosen: str | None
+    ) -> DecisionTrace:
+        return DecisionTrace(
+            config_version=self.versioned.version,
+            config_hash=self.versioned.content_hash,
+            rule_id=self.request.rule_id,
+            score=self.request.score,
+            strategy=pool.strategy.value if pool else "",
+            fairness_policy=pool.fairness.value if pool else "",
+            pools_tried=self.tried,
+            candidates=candidates,
+            chosen_rep=chosen,
+            input_topic=self.origin.topic,
+            input_partition=self.origin.partition,
+            input_offset=self.origin.offset,
+        )
+
+
+def _skip_summary(candidates: tuple[Candidate, ...]) -> str:
+    """`3 away, 1 max_open`: the reasons nobody could take the lead, most common first."""
+    counts: dict[str, int] = {}
+    for candidate in candidates:
+        code = (candidate.skip_reason or "eligible").split(":")[0]
+        counts[code] = counts.get(code, 0) + 1
+    if not counts:
+        return "the pools have no members"
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{n} {code}" for code, n in ordered)

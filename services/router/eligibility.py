@@ -1,0 +1,150 @@
+"""Which members of a pool may take a lead, each refusal with a named reason.
+
+Checked in this order, the first failing check naming the skip: in the config and active;
+present (`reps.presence` at the request's time); working (inside weekly hours in the rep's own
+time zone, not on a local holiday); under `max_open` and `daily_cap` (this pool's counts, see
+`rotation`); has every required skill; speaks the lead's language (a rep who lists no languages
+is not restricted); not a previous owner of the lead. Time is always the request's, never a
+clock's. Pure: the config, the presence book and the rotation state are parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from services.leads.events import PresenceStatus
+from services.leads.routing_config import Pool, RoutingConfig
+from services.router.fairness import Availability
+from services.router.rotation import RotationState
+from services.router.strategies import Contender
+
+PresenceAt = Callable[[str, int], tuple[PresenceStatus, int | None]]
+"""(rep id, at_ms) -> (status, until_ms): `PresenceBook.status_at`."""
+
+
+class SkipReason(StrEnum):
+    UNKNOWN_REP = "unknown_rep"
+    INACTIVE = "inactive"
+    AWAY = "away"
+    OFFLINE = "offline"
+    OFF_HOURS = "off_hours"
+    HOLIDAY = "holiday"
+    MAX_OPEN = "max_open"
+    DAILY_CAP = "daily_cap"
+    MISSING_SKILL = "missing_skill"
+    LANGUAGE = "language"
+    PREVIOUS_OWNER = "previous_owner"
+
+
+PER_LEAD = frozenset({SkipReason.MISSING_SKILL, SkipReason.LANGUAGE, SkipReason.PREVIOUS_OWNER})
+"""Reasons about this lead, not the rep's availability: never compensated by fairness."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """What eligibility needs from a request."""
+
+    at_ms: int
+    required_skills: frozenset[str] = frozenset()
+    language: str | None = None
+    excluded: frozenset[str] = frozenset()
+    """Previous owners, on a reassign."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    rep_id: str
+    weight: int
+    day: str
+    skip: SkipReason | None = None
+    detail: str = ""
+
+    @property
+    def eligible(self) -> bool:
+        return self.skip is None
+
+    def explain(self) -> str | None:
+        """The trace's skip reason: `code: detail`, or None when eligible."""
+        if self.skip is None:
+            return None
+        return f"{self.skip.value}: {self.detail}" if self.detail else self.skip.value
+
+    def contender(self) -> Contender:
+        if self.skip is None:
+            availability = Availability.ELIGIBLE
+        elif self.skip in PER_LEAD:
+            availability = Availability.PASSED_OVER
+        else:
+            availability = Availability.ABSENT
+        return Contender(self.rep_id, self.weight, availability, self.day)
+
+
+def assess(
+    config: RoutingConfig, pool: Pool, state: RotationState, presence: PresenceAt, ask: Ask
+) -> tuple[Verdict, ...]:
+    """One verdict per pool member, in the pool's member order."""
+    open_counts = state.open_counts()
+    needed = ask.required_skills | frozenset(pool.required_skills)
+    verdicts = []
+    for member in pool.members:
+        rep_id = member.rep
+        if not config.has_rep(rep_id):
+            verdicts.append(Verdict(rep_id, member.weight, "", SkipReason.UNKNOWN_REP))
+            continue
+        day = config.local_day(rep_id, ask.at_ms)
+        skip, detail = _first_refusal(
+            config,
+            rep_id,
+            presence,
+            ask,
+            held=open_counts.get(rep_id, 0),
+            state=state,
+            needed=needed,
+        )
+        verdicts.append(Verdict(rep_id, member.weight, day, skip, detail))
+    return tuple(verdicts)
+
+
+def _first_refusal(
+    config: RoutingConfig,
+    rep_id: str,
+    presence: PresenceAt,
+    ask: Ask,
+    *,
+    held: int,
+    state: RotationState,
+    needed: frozenset[str],
+) -> tuple[SkipReason | None, str]:
+    rep = config.rep(rep_id)
+    if not rep.active:
+        return SkipReason.INACTIVE, "inactive in the config"
+    status, until = presence(rep_id, ask.at_ms)
+    if status is not PresenceStatus.AVAILABLE:
+        reason = SkipReason.AWAY if status is PresenceStatus.AWAY else SkipReason.OFFLINE
+        return reason, "until further notice" if until is None else f"until {_utc(until)}"
+    day = config.local_day(rep_id, ask.at_ms)
+    if any(h.isoformat() == day for h in rep.holidays):
+        return SkipReason.HOLIDAY, f"{day} in {rep.time_zone}"
+    if not config.is_working(rep_id, ask.at_ms):
+        return SkipReason.OFF_HOURS, f"outside working hours in {rep.time_zone}"
+    if rep.max_open is not None and held >= rep.max_open:
+        return SkipReason.MAX_OPEN, f"{held} open of {rep.max_open}"
+    today = state.standing(rep_id).count_on(day)
+    if rep.daily_cap is not None and today >= rep.daily_cap:
+        return SkipReason.DAILY_CAP, f"{today} today ({day}) of {rep.daily_cap}"
+    missing = sorted(needed - set(rep.skills))
+    if missing:
+        return SkipReason.MISSING_SKILL, ", ".join(missing)
+    language = (ask.language or "").strip().lower()
+    if language and rep.languages and language not in rep.languages:
+        return SkipReason.LANGUAGE, f"does not speak {language!r}"
+    if rep_id in ask.excluded:
+        return SkipReason.PREVIOUS_OWNER, "owned this lead before"
+    return None, ""
+
+
+def _utc(at_ms: int) -> str:
+    return datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%MZ")
