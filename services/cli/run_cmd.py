@@ -64,7 +64,18 @@ def _stack(config: Path | None, default: Path, extra_env: dict[str, str]) -> Sta
     except PortError as exc:
         raise CommandError(str(exc)) from exc
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
-    return Stack(ports, config_path=path, external_bootstrap=external, extra_env=extra_env)
+    return Stack(
+        ports,
+        config_path=path,
+        external_bootstrap=external,
+        extra_env=extra_env,
+        run_dir=_run_dir(),
+    )
+
+
+def _run_dir() -> Path:
+    """Where logs, broker data and the `up` record go (LEADROUTER_RUN_DIR, default .run/)."""
+    return Path(os.environ.get("LEADROUTER_RUN_DIR") or RUN_DIR).resolve()
 
 
 def _rep_ids(config: Path) -> list[str]:
@@ -158,7 +169,7 @@ def _up(args: argparse.Namespace) -> int:
     stack = _stack(
         args.config, EXAMPLE_CONFIG, {k: v for k, v in defaults.items() if k not in os.environ}
     )
-    if (RUN_DIR / "stack.json").exists():
+    if (_run_dir() / "stack.json").exists():
         raise CommandError(
             "a stack is already recorded in .run/stack.json: run `leadrouter down` first"
         )
@@ -181,9 +192,9 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _down(_args: argparse.Namespace) -> int:
-    stopped = stop_recorded(RUN_DIR)
+    stopped = stop_recorded(_run_dir())
     if not stopped:
         print("nothing to stop: no stack recorded in .run/stack.json (or it had already exited)")
         return 0
-    print(f"stopped {', '.join(stopped)}; logs are in .run/logs/")
+    print(f"stopped {', '.join(stopped)}; logs are in {_run_dir() / 'logs'}")
     return 0

@@ -115,7 +115,7 @@ class Stack:
             settings = self.settings()
             create_topics(settings, partitions=4)
             self._publish_config(settings)
-            report(f"published {self.config_path.relative_to(REPO_ROOT)}")
+            report(f"published the routing config {self.config_path.name}")
             self.log_dir.mkdir(parents=True, exist_ok=True)
             for spec in self.specs():
                 self._spawn(spec)
@@ -129,9 +129,12 @@ class Stack:
         if self.external_bootstrap or broker_answers(self.bootstrap):
             say(f"using the broker at {self.bootstrap}")
             return
-        self.broker = LocalBroker(port=self.ports.kafka)
+        self.broker = LocalBroker(
+            port=self.ports.kafka, run_dir=self.run_dir / "kafka" / str(self.ports.kafka)
+        )
         say(f"starting a local Kafka broker on {self.bootstrap} (logs: {self.broker.log_file})")
         self.broker.start()
+        say(f"kafka is up at {self.bootstrap}")
 
     def _publish_config(self, settings: KafkaSettings) -> None:
         command = [sys.executable, "-m", "services.cli", "config", "publish", str(self.config_path)]
@@ -211,6 +214,7 @@ class Stack:
         return StackRecord(
             bootstrap=self.bootstrap,
             broker_port=self.ports.kafka if self.broker is not None else None,
+            broker_dir=str(self.broker.run_dir) if self.broker is not None else None,
             services={name: p.pid for name, p in self.processes.items()},
         )
 

@@ -19,6 +19,7 @@ class StackRecord:
 
     bootstrap: str
     broker_port: int | None
+    broker_dir: str | None = None
     services: dict[str, int] = field(default_factory=dict)
 
 
@@ -44,7 +45,8 @@ def stop_recorded(run_dir: Path, grace_s: float = 15.0) -> list[str]:
                 signal_group(pid, signal.SIGKILL)
             stopped.append(name)
     if record.broker_port is not None:
-        broker = LocalBroker(port=record.broker_port)
+        run_dir_of_broker = Path(record.broker_dir) if record.broker_dir else None
+        broker = LocalBroker(port=record.broker_port, run_dir=run_dir_of_broker)
         if broker.running_pid() is not None:
             broker.stop()
             stopped.append(f"kafka on {record.bootstrap}")
