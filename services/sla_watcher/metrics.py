@@ -48,11 +48,11 @@ class SlaMetrics:
                 ["pool", "step"],
                 registry=registry,
             ),
-            # Reassign requests sent, after a missed deadline or a rejection.
+            # Reassign requests sent (missed deadline, rejection, hand-over to the fallback pool).
             reassignments=Counter(
                 "leadrouter_sla_reassignments",
                 "Reassign requests sent to router/assign.",
-                ["pool", "cause"],
+                ["pool"],
                 registry=registry,
             ),
             # Escalation events, by who they go to: owner, pool, fallback, manager.

@@ -174,7 +174,9 @@ def on_activity(timer: SlaTimer, activity: LeadActivity, now_ms: int) -> Transit
 
 
 def _touch(timer: SlaTimer, touched_ms: int, now_ms: int) -> Transition:
-    met = None if timer.deadline_ms is None else touched_ms <= timer.deadline_ms
+    # An escalated lead's deadline was already counted as missed when it fired.
+    settled = timer.deadline_ms is None or timer.status is TimerStatus.ESCALATED
+    met = None if settled or timer.deadline_ms is None else touched_ms <= timer.deadline_ms
     note = FirstTouch(timer.pool_id, max(0, touched_ms - timer.assigned_at_ms) / 1000, met)
     stopped = timer.model_copy(
         update={"status": TimerStatus.TOUCHED, "touched_at_ms": touched_ms, "updated_at_ms": now_ms}
