@@ -9,6 +9,7 @@ from bench.broker import delete_prefixed_topics, fresh_settings
 from bench.context import Run
 from bench.http_load import closed_loop
 from bench.ingest_server import CHANNELS, channel_requests, ingest_service
+from bench.latency import percentiles
 from bench.report import Figure
 from services.streaming.settings import KafkaSettings
 
@@ -39,7 +40,7 @@ def measure_ingest(run: Run, settings: KafkaSettings) -> list[Figure]:
             accepted = statuses.get(ACCEPTED[channel], 0)
             if accepted != len(requests):
                 report.notes.append(f"ingest {channel}: answers {dict(statuses)}")
-            latencies = sorted((e.answered_s - e.intended_s) * 1000 for e in exchanges)
+            latencies = [(e.answered_s - e.intended_s) * 1000 for e in exchanges]
             figures.append(
                 report.add(
                     Figure(
@@ -56,8 +57,7 @@ def measure_ingest(run: Run, settings: KafkaSettings) -> list[Figure]:
                         ),
                         count=accepted,
                         details={
-                            "p50_ms": round(latencies[len(latencies) // 2], 2),
-                            "p99_ms": round(latencies[int(len(latencies) * 0.99)], 2),
+                            **{f"{k}_ms": v for k, v in percentiles(latencies).items()},
                             "seconds": round(elapsed, 3),
                         },
                     )

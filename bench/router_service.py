@@ -1,0 +1,56 @@
+"""The router under test: its real service processes, or the same processors at-least-once.
+
+`exactly_once` runs `python -m services.router --instance N`, exactly what an operator runs.
+`at_least_once` runs the same processors on `bench.router_at_least_once` (no transactions), so
+the two differ only in the delivery guarantee.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from bench.context import Run
+from bench.ingest_server import free_port
+from services.router.config_source import publish_config
+from services.streaming.settings import KafkaSettings
+
+CONFIG = Path(__file__).with_name("routing.bench.yaml")
+GUARANTEES = {
+    "exactly_once": "services.router",
+    "at_least_once": "bench.router_at_least_once",
+}
+
+
+def publish_bench_config(settings: KafkaSettings) -> int:
+    published = publish_config(
+        settings, CONFIG.read_text(), published_by="bench", now_ms=int(time.time() * 1000)
+    )
+    return published.record.version
+
+
+@contextmanager
+def router_service(
+    run: Run, settings: KafkaSettings, *, instances: int = 1, guarantee: str = "exactly_once"
+) -> Iterator[None]:
+    """Start `instances` router processes on `settings`' topics; stop them (SIGTERM) on exit."""
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
+    }
+    with ExitStack() as stack:
+        for instance in range(instances):
+            name = f"router-{guarantee}-{instances}x-{instance}"
+            args = ["--instance", str(instance)]
+            instance_env = {**env, "ROUTER_METRICS_PORT": str(free_port())}
+            process = stack.enter_context(
+                run.subject(name, GUARANTEES[guarantee], args, instance_env)
+            )
+            time.sleep(0.2)
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{name} exited with {process.returncode}; see {run.log_dir / name}.log"
+                )
+        yield

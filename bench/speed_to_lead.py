@@ -1,0 +1,153 @@
+"""Part 3: end-to-end speed-to-lead at fixed rates, and the highest rate that is sustained.
+
+Leads are POSTed to the real ingest service (form posts, answered 202 after the broker's ack) on
+an open-loop schedule, and the real router assigns them. A read_committed consumer in this
+process notes when each lead's assignment becomes visible. Latency is that moment minus the
+moment the request was due to be sent, both on this process's monotonic clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+from bench.broker import delete_prefixed_topics, fresh_settings
+from bench.context import Run
+from bench.http_load import Exchange, open_loop
+from bench.ingest_server import Ingest, channel_requests, ingest_service
+from bench.latency import percentiles
+from bench.report import Figure, thin
+from bench.router_service import publish_bench_config, router_service
+from services.leads.topics import Topic
+from services.streaming.settings import KafkaSettings
+
+SEARCH_RATES = (1_500, 2_000, 3_000, 4_000)
+"""Tried in order above the fixed rates until one is not sustained."""
+CONNECTIONS = 64
+SETTLE_S = 15.0
+"""How long after the last request its assignment may take before it counts as missing."""
+SUSTAINED_P99_MS = 1_000.0
+
+
+class AssignmentClock:
+    """A thread that notes when each lead id's assignment becomes visible (time.monotonic)."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        topic = settings.topic(Topic.ASSIGNMENTS)
+        self.consumer = Consumer(settings.reader(**{"fetch.wait.max.ms": 5}))
+        partitions = self.consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        self.consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        self.visible: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="assignment-clock", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for message in self.consumer.consume(1000, timeout=0.02):
+                key = message.key()
+                if message.error() is None and key is not None:
+                    self.visible.setdefault(key.decode(), time.monotonic())
+
+    def wait_for(self, lead_ids: list[str], timeout_s: float) -> int:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            missing = sum(1 for lead in lead_ids if lead not in self.visible)
+            if not missing:
+                return 0
+            time.sleep(0.05)
+        return sum(1 for lead in lead_ids if lead not in self.visible)
+
+    @contextmanager
+    def running(self) -> Iterator[AssignmentClock]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join(5)
+            self.consumer.close()
+
+
+def run_speed_to_lead(run: Run) -> None:
+    settings = fresh_settings(run.bootstrap)
+    try:
+        publish_bench_config(settings)
+        with (
+            router_service(run, settings),
+            ingest_service(run, settings, "ingest-e2e") as ingest,
+            AssignmentClock(settings).running() as clock,
+        ):
+            _send(ingest, clock, rate=50, seconds=2.0, seed=500)  # warm-up: partitions, config
+            sustained = 0
+            for rate in run.sizes.rates:
+                if _measure(run, ingest, clock, rate):
+                    sustained = rate
+            for rate in (r for r in SEARCH_RATES if r > max(run.sizes.rates)):
+                if not _measure(run, ingest, clock, rate):
+                    break
+                sustained = rate
+            run.report.add(
+                Figure(
+                    part="speed_to_lead",
+                    name="highest sustained rate",
+                    value=float(sustained),
+                    unit="leads/s",
+                    timed=(
+                        "the highest offered rate (of the fixed rates, then "
+                        f"{', '.join(map(str, SEARCH_RATES))}) at which every post got 202, "
+                        f"every assignment became visible and p99 stayed under "
+                        f"{SUSTAINED_P99_MS:.0f} ms"
+                    ),
+                )
+            )
+    finally:
+        delete_prefixed_topics(settings)
+
+
+def _send(
+    ingest: Ingest, clock: AssignmentClock, *, rate: int, seconds: float, seed: int
+) -> tuple[list[Exchange], int]:
+    requests = channel_requests(ingest, "form", max(1, round(rate * seconds)), seed=seed)
+    exchanges = asyncio.run(open_loop(ingest.host, ingest.port, requests, rate, CONNECTIONS))
+    accepted = [e.lead_id for e in exchanges if e.status == 202 and e.lead_id]
+    missing = clock.wait_for(accepted, SETTLE_S)
+    return exchanges, missing
+
+
+def _measure(run: Run, ingest: Ingest, clock: AssignmentClock, rate: int) -> bool:
+    seconds = run.sizes.rate_seconds
+    exchanges, missing = _send(ingest, clock, rate=rate, seconds=seconds, seed=rate)
+    accepted = [e for e in exchanges if e.status == 202 and e.lead_id]
+    latencies = [
+        (clock.visible[e.lead_id] - e.intended_s) * 1000
+        for e in accepted
+        if e.lead_id in clock.visible
+    ]
+    if not latencies:
+        run.report.notes.append(f"speed to lead at {rate}/s: no assignment seen")
+        return False
+    marks = percentiles(latencies)
+    refused = len(exchanges) - len(accepted)
+    sustained = not refused and not missing and marks["p99"] <= SUSTAINED_P99_MS
+    run.report.samples_ms[f"{rate} leads/s"] = thin(latencies)
+    run.report.add(
+        Figure(
+            part="speed_to_lead",
+            name=f"speed to lead p99 at {rate}/s",
+            value=marks["p99"],
+            unit="ms",
+            timed=(
+                f"{len(exchanges):,} form posts to ingest at {rate}/s for {seconds:.0f} s "
+                f"(open loop, {CONNECTIONS} connections): from when each request was due to be "
+                "sent to when its assignment was visible to a read_committed consumer"
+            ),
+            count=len(latencies),
+            details={**marks, "refused": float(refused), "missing": float(missing)},
+        )
+    )
+    return sustained
