@@ -1,0 +1,29 @@
+"""`schemas/SlaTimer.avsc` and the `SlaTimer` model describe the same record, field for field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from services.sla_watcher.timer_state import SlaTimer, TimerStatus
+from services.streaming.codec import SCHEMA_DIR
+
+
+def avro_fields() -> list[dict[str, Any]]:
+    fields: list[dict[str, Any]] = json.loads((SCHEMA_DIR / "SlaTimer.avsc").read_text())["fields"]
+    return fields
+
+
+def test_fields_match_in_name_and_order() -> None:
+    assert [f["name"] for f in avro_fields()] == list(SlaTimer.model_fields)
+
+
+def test_every_field_with_a_model_default_has_an_avro_default() -> None:
+    for field in avro_fields():
+        model_field = SlaTimer.model_fields[field["name"]]
+        assert ("default" in field) == (not model_field.is_required()), field["name"]
+
+
+def test_status_symbols_match_the_enum() -> None:
+    (status,) = [f for f in avro_fields() if f["name"] == "status"]
+    assert status["type"]["symbols"] == [s.value for s in TimerStatus]
