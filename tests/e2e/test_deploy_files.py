@@ -147,4 +147,6 @@ def test_every_alert_has_a_runbook_section() -> None:
 def test_kubernetes_routing_configmap_carries_the_example_config() -> None:
     configmap = documents(KUBERNETES / "routing-configmap.yaml")[0]
     example = (DEPLOY / "config" / "routing.example.yaml").read_text()
-    assert configmap["data"]["routing.yaml"] == example
+    assert configmap["data"]["routing.yaml"] == example, (
+        "stale: run python deploy/kubernetes/render_routing_configmap.py"
+    )
