@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
+from services.leads.routing_config import RoutingConfig
 from services.leads.topics import Topic
-from services.sla_watcher.config_source import LatestConfig, config_table
+from services.router.config_source import ActiveConfig, config_table
 from services.sla_watcher.handler import SlaHandler, WatcherTiming, WatcherTopics
 from services.sla_watcher.metrics import SlaMetrics
 from services.sla_watcher.settings import SlaSettings
@@ -27,7 +28,7 @@ APP_ID = "leadrouter-sla-watcher"
 class SlaWatcher:
     processor: Processor
     handler: SlaHandler
-    config: LatestConfig
+    config: ActiveConfig
 
 
 def build(kafka: KafkaSettings, settings: SlaSettings, registry: CollectorRegistry) -> SlaWatcher:
@@ -40,12 +41,17 @@ def build(kafka: KafkaSettings, settings: SlaSettings, registry: CollectorRegist
     )
     store = TimerStore(kafka.topic(Topic.SLA_TIMERS))
     require_co_partitioned(kafka, [topics.assignments, topics.activity, store.topic])
-    table = config_table(kafka, kafka.topic(Topic.ROUTING_CONFIG))
-    config = LatestConfig(table)
+    table = config_table(kafka)
+    config = ActiveConfig(table)  # the router's reader: every service follows config one way
+
+    def current_config() -> RoutingConfig | None:
+        active = config.get()
+        return None if active is None else active.config
+
     handler = SlaHandler(
         topics=topics,
         store=store,
-        config=config.current,
+        config=current_config,
         metrics=SlaMetrics.create(registry),
         timing=WatcherTiming(grace_ms=settings.grace_ms, retention_ms=settings.retention_ms),
     )
