@@ -24,14 +24,19 @@ from bench.passthrough import run_passthrough
 from bench.plot import write_png
 from bench.report import Report
 from bench.restore import run_restore
+from bench.router_throughput import run_router, run_scaling
+from bench.speed_to_lead import run_speed_to_lead
 from bench.table import print_table
 from services.streaming.local_broker import LIBS_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PARTS: dict[str, Callable[[Run], None]] = {
     "passthrough": run_passthrough,
-    "restore": run_restore,
+    "router": run_router,
+    "speed_to_lead": run_speed_to_lead,
     "ingest": run_ingest,
+    "restore": run_restore,
+    "scaling": run_scaling,
     "decision": run_decision_cost,
 }
 
@@ -48,7 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--bootstrap", help="use this broker instead of starting one")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
     parser.add_argument(
-        "--profile", action="store_true", help="run measured services under pyinstrument"
+        "--profile", action="store_true", help="sample the measured services with py-spy"
     )
     args = parser.parse_args(argv)
     unknown = set(args.parts.split(",")) - set(PARTS)

@@ -11,6 +11,7 @@ from subprocess import Popen
 
 from bench.leads import EncodedLead, encoded_leads
 from bench.processes import running
+from bench.profiles import sampling
 from bench.report import Report
 
 
@@ -84,18 +85,18 @@ class Run:
     log_dir: Path
     corpus: LeadCorpus
     profile_dir: Path | None = None
-    """When set, every subject process runs under pyinstrument and leaves its profile here."""
+    """When set, every subject process is sampled by py-spy and leaves its profile here."""
 
     @contextmanager
     def subject(
         self, name: str, module: str, args: Sequence[str] = (), env: dict[str, str] | None = None
     ) -> Iterator[Popen[bytes]]:
-        """Run the process being measured; profiled when the run asks for profiles."""
-        python_args: list[str] = []
-        if self.profile_dir is not None:
-            self.profile_dir.mkdir(parents=True, exist_ok=True)
-            output = self.profile_dir / f"{name}.txt"
-            python_args = ["-m", "pyinstrument", "-r", "text", "-o", str(output)]
+        """Run the process being measured; sampled by py-spy when the run asks for profiles."""
         log_path = self.log_dir / f"{name}.log"
-        with running(module, args, env, log_path, python_args=python_args) as process:
-            yield process
+        with running(module, args, env, log_path) as process:
+            if self.profile_dir is None:
+                yield process
+                return
+            self.profile_dir.mkdir(parents=True, exist_ok=True)
+            with sampling(process.pid, self.profile_dir / f"{name}.collapsed.txt"):
+                yield process

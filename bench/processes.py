@@ -19,12 +19,11 @@ def running(
     args: Sequence[str] = (),
     env: dict[str, str] | None = None,
     log_path: Path | None = None,
-    python_args: Sequence[str] = (),
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `python -m module args`; on exit SIGTERM it (a drain), then SIGKILL after a bound."""
     log = log_path.open("ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, *python_args, "-m", module, *args],
+        [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
         env={**os.environ, **(env or {})},
         stdout=log,

@@ -1,0 +1,76 @@
+"""Parts 1 and 6a: router throughput, exactly-once and at-least-once, and with 1 or 2 instances.
+
+N leads are pre-produced to `leads.inbound`; then the router starts and runs them through
+triage and assign. The figure runs from the first routing request's CreateTime (triage handling
+the first lead) to the moment a read_committed consumer has seen an assignment for every lead.
+"""
+
+from __future__ import annotations
+
+from bench.broker import delete_prefixed_topics, fresh_settings
+from bench.context import Run
+from bench.kafka_io import CommittedWatcher, first_create_time_s, produce_all
+from bench.report import Figure
+from bench.router_service import publish_bench_config, router_service
+from services.leads.topics import Topic
+
+NAMES = {"exactly_once": "router exactly-once", "at_least_once": "router at-least-once"}
+PARTITIONS = 4
+
+
+def run_router(run: Run) -> None:
+    for guarantee in NAMES:
+        measure_router(run, run.sizes.leads, guarantee=guarantee, instances=1, part="router")
+
+
+def run_scaling(run: Run) -> None:
+    curve = []
+    for instances in (1, 2):
+        figure = measure_router(
+            run, run.sizes.scaling_leads, guarantee="exactly_once", instances=instances,
+            part="scaling",
+        )  # fmt: skip
+        curve.append((float(instances), figure.value))
+    run.report.curves["router exactly-once leads/s"] = curve
+
+
+def measure_router(run: Run, count: int, *, guarantee: str, instances: int, part: str) -> Figure:
+    settings = fresh_settings(run.bootstrap, partitions=PARTITIONS)
+    try:
+        publish_bench_config(settings)
+        produce_all(settings, settings.topic(Topic.INBOUND), run.corpus.leads(count))
+        watcher = CommittedWatcher(settings, settings.topic(Topic.ASSIGNMENTS), distinct=True)
+        try:
+            with router_service(run, settings, instances=instances, guarantee=guarantee):
+                seen = watcher.wait_for(count, timeout_s=120 + count / 500)
+        finally:
+            watcher.close()
+        first = first_create_time_s(settings, settings.topic(Topic.ROUTING_REQUESTS))
+    finally:
+        delete_prefixed_topics(settings)
+    start = first if first is not None else seen.first_created_s
+    elapsed = max(seen.last_visible_s - start, 1e-9)
+    if seen.distinct_keys < count:
+        run.report.notes.append(
+            f"{NAMES[guarantee]} x{instances}: {seen.distinct_keys} of {count} leads assigned "
+            "before the deadline"
+        )
+    name = NAMES[guarantee] if part == "router" else f"router exactly-once, {instances} instance(s)"
+    return run.report.add(
+        Figure(
+            part=part,
+            name=name,
+            value=seen.distinct_keys / elapsed,
+            unit="leads/s",
+            timed=(
+                f"{count:,} pre-produced leads through triage and assign ({instances} router "
+                f"process(es), {PARTITIONS} partitions): from the first routing request's "
+                "CreateTime to an assignment for every lead visible to a read_committed consumer"
+            ),
+            count=seen.distinct_keys,
+            details={
+                "seconds": round(elapsed, 3),
+                "duplicate_assignments": float(seen.records - seen.distinct_keys),
+            },
+        )
+    )
