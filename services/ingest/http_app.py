@@ -14,6 +14,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -92,7 +93,7 @@ class IngestApp:
             Route("/healthz", self._healthz, methods=["GET"]),
             Route("/readyz", self._readyz, methods=["GET"]),
         ]
-        return Starlette(routes=routes)
+        return Starlette(routes=routes, exception_handlers={HTTPException: _routing_problem})
 
     # -- the course every lead request runs ------------------------------------------------
     def _endpoint(
@@ -246,3 +247,14 @@ class IngestApp:
         if await self.publisher.ready():
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "broker unreachable"}, status_code=503)
+
+
+async def _routing_problem(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods answer in problem+json like every other refusal."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None  # Allow
+    if status == 405:
+        field, detail = "method", f"method: {request.method} is not allowed on {request.url.path}"
+    else:
+        field, detail = "path", f"path: {request.url.path} is not an ingest endpoint"
+    return response(Problem(status, "no_route", field, detail, "see docs/channels.md"), headers)

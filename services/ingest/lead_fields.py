@@ -32,6 +32,8 @@ MESSAGE_LIMIT = 4000
 """Characters of message text a lead carries; the cut is flagged in `message_truncated`."""
 MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_KEY = 100
+MAX_ATTRIBUTE_VALUE = 2000
+TRUNCATED = "attributes_truncated"
 
 ALIASES: Mapping[str, tuple[str, ...]] = {
     "email": ("email", "e_mail", "email_address", "mail", "your_email", "emailaddress"),
@@ -99,17 +101,20 @@ def build_lead(envelope: Envelope, fields: Iterable[tuple[str, str]]) -> Lead:
 
 
 def _keep(attributes: dict[str, str], name: str, value: str) -> None:
+    """Keep a field as an attribute; a repeated name joins its values; an over-long value is
+    cut to `MAX_ATTRIBUTE_VALUE` and its name listed in `attributes_truncated`."""
     key = clean(name, limit=MAX_ATTRIBUTE_KEY) or "_"
-    short = clean(value) or ""
     if key in attributes:
-        attributes[key] = clean(f"{attributes[key]}, {short}") or ""
-    elif len(attributes) < MAX_ATTRIBUTES:
-        attributes[key] = short
-    else:
+        value = f"{attributes[key]}, {value}"
+    elif len(attributes) >= MAX_ATTRIBUTES:
         raise InvalidLead(
             "body", f"more than {MAX_ATTRIBUTES} fields", "a form with fewer fields",
             reason="malformed",
         )  # fmt: skip
+    attributes[key] = value[:MAX_ATTRIBUTE_VALUE]
+    listed = [name for name in attributes.get(TRUNCATED, "").split(",") if name]
+    if len(value) > MAX_ATTRIBUTE_VALUE and key != TRUNCATED and key not in listed:
+        attributes[TRUNCATED] = ",".join([*listed, key])
 
 
 def _lead(

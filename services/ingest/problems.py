@@ -17,7 +17,8 @@ MEDIA_TYPE = "application/problem+json"
 TITLES = {
     400: "Malformed request",
     401: "Signature required",
-    404: "Unknown form",
+    404: "Not found",
+    405: "Method not allowed",
     413: "Body too large",
     415: "Unsupported content type",
     422: "Not a usable lead",

@@ -34,6 +34,7 @@ def free_port() -> int:
 class Ingest:
     http: str
     smtp_port: int
+    metrics: str
     process: subprocess.Popen[bytes]
 
 
@@ -57,7 +58,9 @@ def running_ingest(
     process = subprocess.Popen(
         [sys.executable, "-m", "services.ingest", *args], cwd=REPO_ROOT, env=environment
     )
-    ingest = Ingest(f"http://127.0.0.1:{http_port}", smtp_port, process)
+    ingest = Ingest(
+        f"http://127.0.0.1:{http_port}", smtp_port, f"http://127.0.0.1:{metrics_port}", process
+    )
     try:
         wait_until_healthy(ingest, ready_timeout_s)
         yield ingest

@@ -100,5 +100,9 @@ def test_broker_down_means_503_and_451_and_retries_land_exactly_once(tmp_path: P
             counts = Counter(w.lead.lead_id for w in written)
             assert counts == dict.fromkeys(expected_ids, 1)
             assert all(w.key == w.lead.identity_key.encode() for w in written)
+            metrics = httpx.get(f"{ingest.metrics}/metrics", timeout=5).text
+            assert 'leadrouter_ingest_unavailable_total{channel="form",door="http"} 1.0' in metrics
+            assert 'leadrouter_ingest_unavailable_total{channel="email",door="smtp"} 1.0' in metrics
+        assert ingest.process.returncode == 0  # SIGTERM stopped it cleanly
     finally:
         broker.stop()

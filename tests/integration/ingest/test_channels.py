@@ -137,6 +137,9 @@ def test_twilio_signature_over_tampered_parameters_is_refused(ingest: Ingest) ->
     answer = post_twilio(ingest, tamper=True)
     assert answer.status_code == 401
     assert answer.json()["field"] == "X-Twilio-Signature"
+    metrics = httpx.get(f"{ingest.metrics}/metrics", timeout=5).text
+    refused = 'leadrouter_ingest_rejected_total{channel="sms",door="http",reason="bad_signature"}'
+    assert f"{refused} 1.0" in metrics
 
 
 def test_smtp_mail_to_an_accepted_domain_lands_on_leads_inbound(

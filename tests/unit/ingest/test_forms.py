@@ -140,3 +140,17 @@ def test_urlencoded_body_that_is_not_utf8_is_malformed() -> None:
     with pytest.raises(InvalidLead) as refused:
         parse_urlencoded(b"name=%FF%FE")
     assert refused.value.reason == "malformed"
+
+
+def test_over_long_attribute_is_cut_and_named_in_attributes_truncated() -> None:
+    lead = normalize_form(make_submission(email="a@example.com", notes_x="y" * 2500, short="s"))
+    assert lead.attributes["notes_x"] == "y" * 2000
+    assert lead.attributes["attributes_truncated"] == "notes_x"
+    assert lead.attributes["short"] == "s"
+
+
+def test_repeated_known_field_keeps_the_second_value_as_an_attribute() -> None:
+    fields = (("email", "a@example.com"), ("email", "b@example.com"))
+    lead = normalize_form(make_submission().__class__("contact", fields, NOW_MS))
+    assert lead.email == "a@example.com"
+    assert lead.attributes == {"email": "b@example.com"}

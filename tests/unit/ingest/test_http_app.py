@@ -210,3 +210,12 @@ def test_broker_unavailable_is_503_with_retry_after(publisher: MemoryPublisher) 
     assert answer.headers["retry-after"] == "7"
     assert client.get("/readyz").status_code == 503
     assert client.get("/healthz").status_code == 200
+
+
+def test_unknown_path_and_wrong_method_answer_problem_json(publisher: MemoryPublisher) -> None:
+    client = client_for(publisher)
+    missing = client.post("/v1/leads/fax", content=b"", headers={})
+    assert (missing.status_code, missing.headers["content-type"]) == (404, PROBLEM)
+    wrong = client.get("/v1/leads/chat")
+    assert (wrong.status_code, wrong.json()["field"]) == (405, "method")
+    assert wrong.headers["allow"] == "POST"

@@ -102,3 +102,17 @@ def test_lead_id_depends_only_on_channel_and_source_message_id(
 ) -> None:
     assert lead_id(channel, first) == lead_id(channel, first)
     assert (lead_id(channel, first) == lead_id(channel, second)) == (first == second)
+
+
+@given(FIELDS)
+def test_form_normalizer_is_deterministic(fields: list[tuple[str, str]]) -> None:
+    submission = FormSubmission("f", tuple(fields), NOW_MS)
+    try:
+        first = normalize_form(submission)
+    except InvalidLead as exc:
+        try:
+            normalize_form(submission)
+        except InvalidLead as again:
+            assert (again.field, again.reason) == (exc.field, exc.reason)
+        return
+    assert normalize_form(submission) == first
