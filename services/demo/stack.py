@@ -105,7 +105,9 @@ class Stack:
         }
 
     def settings(self) -> KafkaSettings:
-        return KafkaSettings(bootstrap_servers=self.bootstrap)
+        """The services' view of Kafka: same broker, same topic prefix."""
+        prefix = self.env().get("KAFKA_TOPIC_PREFIX", "")
+        return KafkaSettings(bootstrap_servers=self.bootstrap, topic_prefix=prefix)
 
     def start(self, say: Callable[[str], None] = print, timeout_s: float = 90.0) -> None:
         """Broker, topics, config, services; raises StackError (after stopping) on failure."""
