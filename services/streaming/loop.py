@@ -19,53 +19,23 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from services.streaming.dead_letters import dead_letter_record
+from services.streaming.batch import Batch, input_record
+from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.errors import FatalError, PermanentError
-from services.streaming.metrics import RuntimeMetrics
-from services.streaming.records import Clock, InputRecord, OutputRecord, SystemClock
+from services.streaming.metrics import RuntimeMetrics, report_lag
+from services.streaming.processor import Handler, LoopSettings, Processor, Ticker
+from services.streaming.records import Clock, OutputRecord, SystemClock
 from services.streaming.settings import KafkaSettings
-from services.streaming.state import StateStore
-from services.streaming.tables import GlobalTable
+
+__all__ = ["Handler", "LoopSettings", "Processor", "Ticker", "TransactionalLoop"]
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[InputRecord], Iterable[OutputRecord]]
-Ticker = Callable[[int, int], Iterable[OutputRecord]]
-"""(partition, now_ms) -> outputs: timers that fire without an input record."""
-
-
-@dataclass
-class Processor:
-    """What a service runs on the loop: its inputs, its logic and its state."""
-
-    app_id: str
-    inputs: Sequence[str]
-    handle: Handler
-    stores: Sequence[StateStore[Any]] = ()
-    tables: Sequence[GlobalTable[Any]] = ()
-    tick: Ticker | None = None
-    dead_letter_topic: str | None = None
-
-
-@dataclass
-class LoopSettings:
-    instance: int = 0
-    commit_interval_ms: int = 100
-    max_batch_records: int = 2000
-    tick_interval_ms: int = 200
-    session_timeout_ms: int = 10000
-    transaction_timeout_ms: int = 10000
-    """Bounds how long a dead instance's open transaction blocks read_committed readers."""
-    max_consecutive_failures: int = 1000
-    """Stop when this many records in a row are dead-lettered: something upstream is broken."""
-    extra_consumer_config: dict[str, Any] = field(default_factory=dict)
 
 
 class TransactionalLoop:
@@ -99,14 +69,15 @@ class TransactionalLoop:
                 },
             )
         )
+        self.dead_letters = DeadLetterSink(
+            processor.dead_letter_topic,
+            processor.app_id,
+            self.s.max_consecutive_failures,
+            self.metrics.dead_letters,
+        )
         self.running = True
         self.owned: set[int] = set()
-        self._in_txn = False
-        self._batch_start = 0.0
-        self._batch_count = 0
-        self._positions: dict[tuple[str, int], int] = {}
-        self._rewind: dict[tuple[str, int], int] = {}
-        self._consecutive_failures = 0
+        self._batch: Batch | None = None
         self._last_tick = 0.0
         self._last_lag = 0.0
 
@@ -125,7 +96,7 @@ class TransactionalLoop:
         try:
             while self.running:
                 self.step()
-            if self._in_txn:
+            if self._batch is not None:
                 self._commit()
         finally:
             self.consumer.close()  # leaves the group (static members only after their timeout)
@@ -141,7 +112,7 @@ class TransactionalLoop:
 
     # -- one turn of the loop --------------------------------------------------------------
     def step(self) -> None:
-        if not self._in_txn:
+        if self._batch is None:
             for table in self.p.tables:
                 table.refresh()  # only between transactions: a batch sees one version
         messages = self.consumer.consume(self.s.max_batch_records, timeout=self._wait_s())
@@ -149,7 +120,7 @@ class TransactionalLoop:
             for message in messages:
                 self._handle_message(message)
             self._maybe_tick()
-            if self._in_txn and self._batch_due():
+            if self._batch is not None and self._batch_due(self._batch):
                 self._commit()
         except KafkaException as exc:
             self._recover(exc)
@@ -162,45 +133,16 @@ class TransactionalLoop:
                 raise FatalError(f"consumer failed: {error}")
             log.warning("consumer error: %s", error)
             return
-        record = InputRecord(
-            topic=message.topic() or "",
-            partition=message.partition() or 0,
-            offset=message.offset() or 0,
-            key=message.key(),
-            value=message.value(),
-            timestamp_ms=message.timestamp()[1],
-            headers=_headers(message),
-        )
-        self._begin()
-        tp = (record.topic, record.partition)
-        self._rewind.setdefault(tp, record.offset)
+        record = input_record(message)
+        batch = self._begin()
         try:
             outputs = list(self.p.handle(record))
-            self._consecutive_failures = 0
+            self.dead_letters.handled()
         except PermanentError as exc:
-            outputs = self._dead_letter(record, exc)
+            outputs = [self.dead_letters.letter(record, exc, self.clock.now_ms())]
         self._produce(outputs)
-        self._positions[tp] = record.offset + 1
-        self._batch_count += 1
+        batch.add(record)
         self.metrics.records.labels(app=self.p.app_id, topic=record.topic).inc()
-
-    def _dead_letter(self, record: InputRecord, exc: PermanentError) -> list[OutputRecord]:
-        self._consecutive_failures += 1
-        if self._consecutive_failures >= self.s.max_consecutive_failures:
-            raise FatalError(
-                f"{self._consecutive_failures} records in a row failed ({exc.reason}): stopping"
-            )
-        if self.p.dead_letter_topic is None:
-            raise FatalError(f"no dead-letter topic configured and a record failed: {exc}")
-        self.metrics.dead_letters.labels(app=self.p.app_id, reason=exc.reason).inc()
-        log.warning(
-            "dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, exc.reason
-        )
-        return [
-            dead_letter_record(
-                self.p.dead_letter_topic, self.p.app_id, record, exc, self.clock.now_ms()
-            )
-        ]
 
     def _maybe_tick(self) -> None:
         if self.p.tick is None or not self.owned:
@@ -217,11 +159,11 @@ class TransactionalLoop:
                 self._produce(outputs)
 
     # -- transactions ----------------------------------------------------------------------
-    def _begin(self) -> None:
-        if not self._in_txn:
+    def _begin(self) -> Batch:
+        if self._batch is None:
             self.producer.begin_transaction()
-            self._in_txn = True
-            self._batch_start = self.clock.monotonic()
+            self._batch = Batch(started=self.clock.monotonic())
+        return self._batch
 
     def _produce(self, outputs: Iterable[OutputRecord]) -> None:
         for out in outputs:
@@ -238,13 +180,13 @@ class TransactionalLoop:
                     self.producer.poll(0.05)  # the local queue is full: let deliveries drain
 
     def _commit(self) -> None:
+        batch = self._begin()
         started = self.clock.monotonic()
         for store in self.p.stores:
             self._produce(store.flush())
-        if self._positions:
-            offsets = [TopicPartition(t, p, o) for (t, p), o in self._positions.items()]
+        if batch.next_offsets:
             self.producer.send_offsets_to_transaction(
-                offsets, self.consumer.consumer_group_metadata(), 30
+                batch.offsets(), self.consumer.consumer_group_metadata(), 30
             )
         self.producer.commit_transaction(60)
         for store in self.p.stores:
@@ -253,14 +195,14 @@ class TransactionalLoop:
         self.metrics.commit_seconds.labels(app=self.p.app_id).observe(
             self.clock.monotonic() - started
         )
-        self.metrics.batch_records.labels(app=self.p.app_id).observe(self._batch_count)
-        self._reset_batch()
+        self.metrics.batch_records.labels(app=self.p.app_id).observe(batch.count)
+        self._batch = None
 
     def _recover(self, exc: KafkaException) -> None:
         error: KafkaError = exc.args[0]
         if error.fatal() or error.code() == KafkaError._FENCED:
             raise FatalError(f"fenced or fatal Kafka error, stopping: {error}") from exc
-        if not self._in_txn:
+        if self._batch is None:
             raise FatalError(f"Kafka error outside a transaction: {error}") from exc
         log.warning("aborting the transaction: %s", error)
         self.metrics.aborts.labels(app=self.p.app_id, reason=error.name()).inc()
@@ -274,27 +216,19 @@ class TransactionalLoop:
         """Forget the aborted batch: state to the last commit, consumer to the batch's start."""
         for store in self.p.stores:
             store.rollback()
-        for (topic, partition), offset in self._rewind.items():
-            if partition in self.owned:
-                self.consumer.seek(TopicPartition(topic, partition, offset))
-        self._reset_batch()
+        if self._batch is not None:
+            for point in self._batch.rewind_points(self.owned):
+                self.consumer.seek(point)
+        self._batch = None
 
-    def _reset_batch(self) -> None:
-        self._in_txn = False
-        self._batch_count = 0
-        self._positions.clear()
-        self._rewind.clear()
-
-    def _batch_due(self) -> bool:
-        elapsed_ms = (self.clock.monotonic() - self._batch_start) * 1000
-        return (
-            self._batch_count >= self.s.max_batch_records or elapsed_ms >= self.s.commit_interval_ms
-        )
+    def _batch_due(self, batch: Batch) -> bool:
+        elapsed_ms = (self.clock.monotonic() - batch.started) * 1000
+        return batch.count >= self.s.max_batch_records or elapsed_ms >= self.s.commit_interval_ms
 
     def _wait_s(self) -> float:
-        if not self._in_txn:
+        if self._batch is None:
             return min(self.s.commit_interval_ms, self.s.tick_interval_ms) / 1000
-        elapsed_ms = (self.clock.monotonic() - self._batch_start) * 1000
+        elapsed_ms = (self.clock.monotonic() - self._batch.started) * 1000
         return max(0.0, (self.s.commit_interval_ms - elapsed_ms) / 1000)
 
     # -- rebalances ------------------------------------------------------------------------
@@ -313,7 +247,7 @@ class TransactionalLoop:
         log.info("assigned partitions %s of %s", sorted(numbers), list(self.p.inputs))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        if self._in_txn:
+        if self._batch is not None:
             try:
                 self._commit()  # finish our work before another instance takes the partitions
             except KafkaException as exc:
@@ -321,39 +255,20 @@ class TransactionalLoop:
         self.owned = set()
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        if self._in_txn:
+        if self._batch is not None:
             try:
                 self.producer.abort_transaction(30)
             except KafkaException as exc:
                 raise FatalError(f"abort after losing partitions failed: {exc}") from exc
             for store in self.p.stores:
                 store.rollback()
-            self._reset_batch()
+            self._batch = None
         for store in self.p.stores:
             store.drop(store.partitions)  # another instance may have moved them on
         self.owned = set()
 
     def _maybe_report_lag(self) -> None:
         now = self.clock.monotonic()
-        if now - self._last_lag < 5.0:
-            return
-        self._last_lag = now
-        try:
-            assignment = self.consumer.assignment()
-            for tp in self.consumer.position(assignment):
-                _, high = self.consumer.get_watermark_offsets(tp, cached=True)
-                lag = max(0, high - tp.offset) if tp.offset >= 0 and high >= 0 else 0
-                self.metrics.consumer_lag.labels(
-                    app=self.p.app_id, topic=tp.topic, partition=str(tp.partition)
-                ).set(lag)
-        except KafkaException as exc:
-            log.debug("lag report skipped: %s", exc)
-
-
-def _headers(message: Message) -> tuple[tuple[str, bytes], ...]:
-    raw = message.headers()
-    pairs = raw.items() if isinstance(raw, dict) else (raw or ())
-    return tuple(
-        (name, value if isinstance(value, bytes) else (value or "").encode())
-        for name, value in pairs
-    )
+        if now - self._last_lag >= 5.0:
+            self._last_lag = now
+            report_lag(self.consumer, self.metrics.consumer_lag, self.p.app_id)

@@ -6,9 +6,13 @@ process do not collide.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from confluent_kafka import Consumer, KafkaException
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+log = logging.getLogger(__name__)
 
 FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 """Seconds, resolving milliseconds: decision and commit latencies."""
@@ -112,3 +116,14 @@ class RuntimeMetrics:
 def serve_metrics(registry: CollectorRegistry, port: int, addr: str = "0.0.0.0") -> None:
     """Serve `registry` on http://addr:port/metrics from a daemon thread."""
     start_http_server(port, addr=addr, registry=registry)
+
+
+def report_lag(consumer: Consumer, gauge: Gauge, app: str) -> None:
+    """Set `gauge` to high watermark minus position for each partition `consumer` owns."""
+    try:
+        for tp in consumer.position(consumer.assignment()):
+            _, high = consumer.get_watermark_offsets(tp, cached=True)
+            lag = max(0, high - tp.offset) if tp.offset >= 0 and high >= 0 else 0
+            gauge.labels(app=app, topic=tp.topic, partition=str(tp.partition)).set(lag)
+    except KafkaException as exc:
+        log.debug("lag report skipped: %s", exc)

@@ -11,7 +11,8 @@ from confluent_kafka import Consumer, Producer
 
 from services.leads.topics import TopicSpec
 from services.streaming.admin import create_topics
-from services.streaming.local_broker import LocalBroker, cluster_id, server_properties
+from services.streaming.broker_config import cluster_id, server_properties
+from services.streaming.local_broker import LocalBroker
 from services.streaming.settings import KafkaSettings
 from tests.conftest import _free_port_pair
 

@@ -1,0 +1,42 @@
+"""What a service hands the exactly-once loop: its inputs, its logic, its state, its knobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.streaming.records import InputRecord, OutputRecord
+from services.streaming.state import StateStore
+from services.streaming.tables import GlobalTable
+
+Handler = Callable[[InputRecord], Iterable[OutputRecord]]
+Ticker = Callable[[int, int], Iterable[OutputRecord]]
+"""(partition, now_ms) -> outputs: timers that fire without an input record."""
+
+
+@dataclass
+class Processor:
+    """What a service runs on the loop: its inputs, its logic and its state."""
+
+    app_id: str
+    inputs: Sequence[str]
+    handle: Handler
+    stores: Sequence[StateStore[Any]] = ()
+    tables: Sequence[GlobalTable[Any]] = ()
+    tick: Ticker | None = None
+    dead_letter_topic: str | None = None
+
+
+@dataclass
+class LoopSettings:
+    instance: int = 0
+    commit_interval_ms: int = 100
+    max_batch_records: int = 2000
+    tick_interval_ms: int = 200
+    session_timeout_ms: int = 10000
+    transaction_timeout_ms: int = 10000
+    """Bounds how long a dead instance's open transaction blocks read_committed readers."""
+    max_consecutive_failures: int = 1000
+    """Stop when this many records in a row are dead-lettered: something upstream is broken."""
+    extra_consumer_config: dict[str, Any] = field(default_factory=dict)
