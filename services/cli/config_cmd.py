@@ -150,8 +150,12 @@ def _diff(args: argparse.Namespace) -> int:
     for line in changes or ["no routing change (formatting or comments only)"]:
         print(f"  {line}")
     if args.text:
-        sys.stdout.writelines(difflib.unified_diff(
-            current.document.splitlines(keepends=True), text.splitlines(keepends=True),
-            f"version {current.version}", str(args.file),
-        ))
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                current.document.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                f"version {current.version}",
+                str(args.file),
+            )
+        )
     return 0

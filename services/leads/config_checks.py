@@ -37,10 +37,11 @@ def cross_check(config: RoutingConfig) -> list[ConfigProblem]:
     if config.default_pool not in {p.id for p in config.pools}:
         problems.append(_unknown(("default_pool",), "pool", config.default_pool, config))
     if config.fallback_queue in {p.id for p in config.pools}:
-        problems.append(ConfigProblem(("fallback_queue",), (
+        message = (
             f"{config.fallback_queue!r} is a pool: the fallback queue is where leads go when "
             "every pool failed, so it must be a name no pool uses"
-        )))
+        )
+        problems.append(ConfigProblem(("fallback_queue",), message))
     return problems
 
 
@@ -84,10 +85,15 @@ def _reps(config: RoutingConfig) -> list[ConfigProblem]:
         if isinstance(hours, str) and hours not in config.schedules:
             problems.append(_unknown((*path, "working_hours"), "schedule", hours, config))
         elif hours is not None and not isinstance(hours, str) and hours.weekly_seconds() == 0:
-            problems.append(ConfigProblem((*path, "working_hours"), (
-                "no working time on any day: the rep would never be eligible "
-                "(leave working_hours out for around the clock, or set active: false)"
-            )))
+            problems.append(
+                ConfigProblem(
+                    (*path, "working_hours"),
+                    (
+                        "no working time on any day: the rep would never be eligible "
+                        "(leave working_hours out for around the clock, or set active: false)"
+                    ),
+                )
+            )
     for name, hours in config.schedules.items():
         if hours.weekly_seconds() == 0:
             problems.append(ConfigProblem(("schedules", name), "no working time on any day"))
@@ -106,10 +112,15 @@ def _pool(config: RoutingConfig, index: int, pool: Pool) -> list[ConfigProblem]:
             problems.append(ConfigProblem((*m_path, "rep"), f"rep {member.rep!r} is listed twice"))
         seen.add(member.rep)
         if pool.strategy == "round_robin" and member.weight != 1:
-            problems.append(ConfigProblem((*m_path, "weight"), (
-                "strategy round_robin gives every member equal turns and ignores weights: "
-                "use strategy weighted, or remove the weight"
-            )))
+            problems.append(
+                ConfigProblem(
+                    (*m_path, "weight"),
+                    (
+                        "strategy round_robin gives every member equal turns and ignores weights: "
+                        "use strategy weighted, or remove the weight"
+                    ),
+                )
+            )
     if pool.fallback is not None and pool.fallback == pool.id:
         problems.append(ConfigProblem((*path, "fallback"), "a pool cannot fall back to itself"))
     elif pool.fallback is not None and not config.has_pool(pool.fallback):
@@ -128,14 +139,18 @@ def _skills(config: RoutingConfig, path: Path, pool: Pool) -> list[ConfigProblem
     if not needed:
         return []
     able = [
-        m.rep for m in pool.members
+        m.rep
+        for m in pool.members
         if config.has_rep(m.rep) and needed <= set(config.rep(m.rep).skills)
     ]
     if able:
         return []
-    return [ConfigProblem((*path, "required_skills"), (
-        f"no member has every required skill {sorted(needed)}: the pool could never assign"
-    ))]
+    return [
+        ConfigProblem(
+            (*path, "required_skills"),
+            (f"no member has every required skill {sorted(needed)}: the pool could never assign"),
+        )
+    ]
 
 
 def _policy(config: RoutingConfig, path: Path, pool: Pool) -> list[ConfigProblem]:
@@ -146,47 +161,49 @@ def _policy(config: RoutingConfig, path: Path, pool: Pool) -> list[ConfigProblem
     if policy is None:
         return [_unknown((*path, "sla_policy"), "SLA policy", pool.sla_policy, config)]
     if policy.escalate.to == "fallback" and pool.fallback is None:
-        return [ConfigProblem((*path, "fallback"), (
-            f"SLA policy {policy.id!r} escalates to the fallback pool, but this pool has none"
-        ))]
+        message = f"SLA policy {policy.id!r} escalates to the fallback pool, but this pool has none"
+        return [ConfigProblem((*path, "fallback"), message)]
     if policy.escalate.to == "manager" and pool.manager is None:
         unmanaged = sorted(
-            m.rep for m in pool.members
+            m.rep
+            for m in pool.members
             if config.has_rep(m.rep) and config.rep(m.rep).manager is None
         )
         if unmanaged:
-            return [ConfigProblem((*path, "manager"), (
+            message = (
                 f"SLA policy {policy.id!r} escalates to a manager, but {unmanaged} have none: "
                 "give the pool a manager (used for leads without one) or give those reps one"
-            ))]
+            )
+            return [ConfigProblem((*path, "manager"), message)]
     return []
 
 
 def _fallback_cycles(config: RoutingConfig) -> list[ConfigProblem]:
+    """One problem per cycle, at the cycle's first pool in the document."""
     fallback = {p.id: p.fallback for p in config.pools}
     index = {p.id: i for i, p in enumerate(config.pools)}
-    problems = []
-    reported: set[str] = set()
+    cycles: dict[str, tuple[str, ...]] = {}
     for start in fallback:
         chain = [start]
-        while (nxt := fallback.get(chain[-1])) is not None and nxt in fallback and nxt != chain[-1]:
-            if nxt in chain:
-                cycle = chain[chain.index(nxt):]
-                if not reported & set(cycle):
-                    reported |= set(cycle)
-                    first = min(cycle, key=index.__getitem__)
-                    loop = " -> ".join([*cycle[cycle.index(first):], *cycle[:cycle.index(first)]])
-                    problems.append(ConfigProblem(
-                        ("pools", index[first], "fallback"),
-                        f"fallback cycle {loop} -> {first}: a lead nobody takes would never leave",
-                    ))
-                break
+        while (nxt := fallback.get(chain[-1])) in fallback and nxt not in chain:
             chain.append(nxt)
-    return problems
+        if nxt in chain and nxt != chain[-1]:  # a self-fallback is reported by _pool
+            cycle = chain[chain.index(nxt) :]
+            first = min(cycle, key=index.__getitem__)
+            at = cycle.index(first)
+            cycles[first] = (*cycle[at:], *cycle[:at], first)
+    return [
+        ConfigProblem(
+            ("pools", index[first], "fallback"),
+            f"fallback cycle {' -> '.join(loop)}: a lead nobody takes would never leave",
+        )
+        for first, loop in sorted(cycles.items(), key=lambda item: index[item[0]])
+    ]
 
 
-def _conditions(config: RoutingConfig, path: Path, territories: tuple[str, ...] | None
-                ) -> list[ConfigProblem]:
+def _conditions(
+    config: RoutingConfig, path: Path, territories: tuple[str, ...] | None
+) -> list[ConfigProblem]:
     return [
         _unknown((*path, "when", "territory", i), "territory", name, config)
         for i, name in enumerate(territories or ())
@@ -204,7 +221,10 @@ def _rule(config: RoutingConfig, path: Path, rule: Rule) -> list[ConfigProblem]:
 def _scoring_rule(config: RoutingConfig, path: Path, rule: ScoringRule) -> list[ConfigProblem]:
     problems = _conditions(config, path, rule.when.territory)
     if rule.when.score is not None:
-        problems.append(ConfigProblem((*path, "when", "score"), (
-            "a scoring rule cannot depend on the score it is computing"
-        )))
+        problems.append(
+            ConfigProblem(
+                (*path, "when", "score"),
+                ("a scoring rule cannot depend on the score it is computing"),
+            )
+        )
     return problems

@@ -58,7 +58,8 @@ def _mapping_changes(kind: str, old: dict[str, Any], new: dict[str, Any]) -> lis
     lines += [f"- {kind} {name}" for name in old if name not in new]
     lines += [
         f"~ {kind} {name}: {_show(old[name])} -> {_show(new[name])}"
-        for name in new if name in old and old[name] != new[name]
+        for name in new
+        if name in old and old[name] != new[name]
     ]
     return lines
 

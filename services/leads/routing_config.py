@@ -29,9 +29,26 @@ from services.leads.sla_policy import Escalate, EscalateTo, SlaPolicy
 from services.leads.working_hours import WeeklyHours, is_working_at, local_datetime
 
 __all__ = [
-    "Conditions", "ConfigInvalid", "ConfigProblem", "Continuity", "Escalate", "EscalateTo",
-    "Fairness", "Manager", "Member", "NumberRange", "Pool", "Rep", "RoutingConfig", "Rule",
-    "Scoring", "ScoringRule", "SlaPolicy", "Strategy", "VersionedConfig", "WeeklyHours",
+    "Conditions",
+    "ConfigInvalid",
+    "ConfigProblem",
+    "Continuity",
+    "Escalate",
+    "EscalateTo",
+    "Fairness",
+    "Manager",
+    "Member",
+    "NumberRange",
+    "Pool",
+    "Rep",
+    "RoutingConfig",
+    "Rule",
+    "Scoring",
+    "ScoringRule",
+    "SlaPolicy",
+    "Strategy",
+    "VersionedConfig",
+    "WeeklyHours",
     "parse_routing_config",
 ]
 """Everything a reader of the config needs, importable from this one module."""
@@ -192,10 +209,13 @@ def _problem(error: Any) -> ConfigProblem:
     if kind == "missing":
         return ConfigProblem(path, "required field is missing")
     if kind == "string_pattern_mismatch":
-        return ConfigProblem(path, (
-            f"expected an id of letters, digits, '.', '_', ':' or '-' (at most 64, starting "
-            f"with a letter or digit), got {error['input']!r}"
-        ))
+        return ConfigProblem(
+            path,
+            (
+                f"expected an id of letters, digits, '.', '_', ':' or '-' (at most 64, starting "
+                f"with a letter or digit), got {error['input']!r}"
+            ),
+        )
     if kind == "value_error":
         return ConfigProblem(path, str(error["msg"]).removeprefix("Value error, "))
     return ConfigProblem(path, f"{error['msg']}, got {error['input']!r}")
@@ -208,4 +228,3 @@ class VersionedConfig:
     version: int
     content_hash: str
     config: RoutingConfig
-

@@ -57,16 +57,31 @@ class Conditions(BaseModel):
     """Extra lead attributes by name: the attribute has one of the listed values."""
 
     @field_validator(
-        "channel", "source", "country", "territory", "region", "product", "language",
-        "company_domain", "campaign", mode="before",
+        "channel",
+        "source",
+        "country",
+        "territory",
+        "region",
+        "product",
+        "language",
+        "company_domain",
+        "campaign",
+        mode="before",
     )
     @classmethod
     def _one_value_is_a_list(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
 
     @field_validator(
-        "channel", "source", "country", "territory", "region", "product", "language",
-        "company_domain", "campaign",
+        "channel",
+        "source",
+        "country",
+        "territory",
+        "region",
+        "product",
+        "language",
+        "company_domain",
+        "campaign",
     )
     @classmethod
     def _not_empty(cls, values: tuple[object, ...] | None) -> tuple[object, ...] | None:

@@ -59,22 +59,22 @@ def content_hash(text: str) -> str:
 def load_document(text: str) -> LoadedDocument:
     """Parse YAML keeping positions; raises `ConfigInvalid` for syntax errors and duplicate keys."""
     loader = _ConfigLoader(text)
+    lines: dict[Path, int] = {}
+    problems: list[ConfigProblem] = []
     try:
         node = loader.get_single_node()
-        data = None if node is None else loader.construct_document(node)
+        if node is None:
+            raise ConfigInvalid((ConfigProblem((), "the document is empty", 1),))
+        _walk(node, (), lines, problems)  # before constructing: merging rewrites the nodes
+        if problems:
+            raise ConfigInvalid(tuple(problems))
+        data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = None if mark is None else mark.line + 1
         raise ConfigInvalid((ConfigProblem((), f"not valid YAML: {exc.problem}", line),)) from None
     finally:
         loader.dispose()
-    if node is None:
-        raise ConfigInvalid((ConfigProblem((), "the document is empty", 1),))
-    lines: dict[Path, int] = {}
-    problems: list[ConfigProblem] = []
-    _walk(node, (), lines, problems)
-    if problems:
-        raise ConfigInvalid(tuple(problems))
     return LoadedDocument(text, data, lines)
 
 
@@ -85,11 +85,12 @@ def _walk(node: Node, path: Path, lines: dict[Path, int], problems: list[ConfigP
             _walk(item, (*path, index), lines, problems)
     elif isinstance(node, MappingNode):
         seen: dict[str, int] = {}
+        merged: dict[Path, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                merged = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-                for source in merged:
-                    _walk(source, path, lines, problems)
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for source in sources:
+                    _walk(source, path, merged, problems)
                 continue
             key = str(key_node.value) if isinstance(key_node, ScalarNode) else "?"
             line = key_node.start_mark.line + 1
@@ -103,6 +104,8 @@ def _walk(node: Node, path: Path, lines: dict[Path, int], problems: list[ConfigP
             seen[key] = line
             lines[(*path, key)] = line
             _walk(value_node, (*path, key), lines, problems)
+        for merged_path, line in merged.items():  # keys written in place win over merged ones
+            lines.setdefault(merged_path, line)
 
 
 def parse_config_text(text: str) -> RoutingConfig:

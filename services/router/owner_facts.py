@@ -58,7 +58,12 @@ def owner_fact_serde() -> Serde[OwnerFact]:
 
 
 def owner_facts(
-    *, identity_key: str, company_domain: str | None, rep_id: str, pool_id: str, lead_id: str,
+    *,
+    identity_key: str,
+    company_domain: str | None,
+    rep_id: str,
+    pool_id: str,
+    lead_id: str,
     assigned_at_ms: int,
 ) -> tuple[OwnerFact, ...]:
     """The facts one assigned lead establishes: its person, and its account if it has one."""
@@ -66,8 +71,13 @@ def owner_facts(
     if company_domain and company_domain.strip():
         subjects.append(account_subject(company_domain))
     return tuple(
-        OwnerFact(subject=s, rep_id=rep_id, pool_id=pool_id, lead_id=lead_id,
-                  assigned_at_ms=assigned_at_ms)
+        OwnerFact(
+            subject=s,
+            rep_id=rep_id,
+            pool_id=pool_id,
+            lead_id=lead_id,
+            assigned_at_ms=assigned_at_ms,
+        )
         for s in subjects
     )
 

@@ -71,18 +71,28 @@ def test_round_robin_refuses_weights_it_would_ignore() -> None:
 
 
 def test_fallback_cycles_are_refused_once_with_the_whole_loop() -> None:
-    doc = make_doc(pools=[
-        make_pool("a", fallback="b"), make_pool("b", fallback="c"), make_pool("c", fallback="a"),
-    ], default_pool="a")
+    doc = make_doc(
+        pools=[
+            make_pool("a", fallback="b"),
+            make_pool("b", fallback="c"),
+            make_pool("c", fallback="a"),
+        ],
+        default_pool="a",
+    )
     assert problems_of(doc) == [
         "pools[0].fallback: fallback cycle a -> b -> c -> a: a lead nobody takes would never leave"
     ]
 
 
 def test_a_fallback_chain_ends() -> None:
-    config = make_config(pools=[
-        make_pool("a", fallback="b"), make_pool("b", fallback="c"), make_pool("c"),
-    ], default_pool="a")
+    config = make_config(
+        pools=[
+            make_pool("a", fallback="b"),
+            make_pool("b", fallback="c"),
+            make_pool("c"),
+        ],
+        default_pool="a",
+    )
     assert config.fallback_chain("a") == ("a", "b", "c")
 
 
@@ -148,8 +158,15 @@ def test_fallback_escalation_needs_a_fallback_pool() -> None:
 
 
 @pytest.mark.parametrize(
-    ("written", "ms"), [("90s", 90_000), ("5m", 300_000), ("1h30m", 5_400_000), (300, 300_000),
-                        ("250ms", 250), ("2d", 172_800_000)],
+    ("written", "ms"),
+    [
+        ("90s", 90_000),
+        ("5m", 300_000),
+        ("1h30m", 5_400_000),
+        (300, 300_000),
+        ("250ms", 250),
+        ("2d", 172_800_000),
+    ],
 )
 def test_durations_read_the_way_people_write_them(written: object, ms: int) -> None:
     config = make_config(sla_policies=[{"id": "std", "first_touch": written}])
