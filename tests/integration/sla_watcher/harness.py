@@ -149,10 +149,10 @@ class TopicReader:
         self.consumer.subscribe([settings.topic(topic)])
 
     def poll(self, timeout_s: float = 0.2) -> list[bytes]:
-        values = []
+        values: list[bytes] = []
         for message in self.consumer.consume(500, timeout=timeout_s):
             assert message.error() is None, message.error()
-            values.append(message.value())
+            values.append(message.value() or b"")
         return values
 
     def close(self) -> None:
