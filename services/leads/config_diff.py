@@ -8,11 +8,12 @@ wins), so a reordering is reported on its own line. Pure: two configs in, lines 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
 
-from services.leads.routing_config import RoutingConfig
+from services.leads.routing_config import Member, RoutingConfig
 
 _SECTIONS: tuple[tuple[str, str], ...] = (
     ("managers", "manager"),
@@ -45,6 +46,8 @@ def config_changes(old: RoutingConfig, new: RoutingConfig) -> list[str]:
 def _show(value: Any) -> str:
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    if isinstance(value, Enum):
+        value = value.value
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -74,9 +77,26 @@ def _item_changes(kind: str, old: Sequence[Any], new: Sequence[Any]) -> list[str
             fields = type(item).model_fields
             for field in fields:
                 was, now = getattr(before[item_id], field), getattr(item, field)
-                if was != now:
+                if was != now and field == "members":
+                    lines += _member_changes(f"{kind} {item_id}", was, now)
+                elif was != now:
                     label = fields[field].alias or field
                     lines.append(f"~ {kind} {item_id}: {label} {_show(was)} -> {_show(now)}")
+    return lines
+
+
+def _member_changes(owner: str, old: Sequence[Member], new: Sequence[Member]) -> list[str]:
+    before = {m.rep: m.weight for m in old}
+    after = {m.rep: m.weight for m in new}
+    lines = [
+        f"~ {owner}: + member {rep} (weight {w})" for rep, w in after.items() if rep not in before
+    ]
+    lines += [f"~ {owner}: - member {rep}" for rep in before if rep not in after]
+    lines += [
+        f"~ {owner}: member {rep} weight {before[rep]} -> {w}"
+        for rep, w in after.items()
+        if rep in before and before[rep] != w
+    ]
     return lines
 
 
