@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,8 +51,30 @@ def fresh_settings(bootstrap: str, partitions: int = 4) -> KafkaSettings:
     settings = KafkaSettings(
         bootstrap_servers=bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:8]}."
     )
-    create_topics(settings, partitions=partitions)
+    created = {r.name for r in create_topics(settings, partitions=partitions)}
+    wait_for_topics(settings, created)
     return settings
+
+
+def wait_for_topics(settings: KafkaSettings, names: set[str], timeout_s: float = 30.0) -> None:
+    """Return once every topic in `names` shows in metadata with leaders for its partitions."""
+    admin = AdminClient(settings.admin())
+    deadline = time.monotonic() + timeout_s
+    while True:
+        topics = admin.list_topics(timeout=10).topics
+        ready = {
+            name
+            for name in names
+            if name in topics
+            and topics[name].error is None
+            and all(p.leader >= 0 for p in topics[name].partitions.values())
+        }
+        if ready == names:
+            return
+        if time.monotonic() > deadline:
+            missing = ", ".join(sorted(names - ready))
+            raise RuntimeError(f"topics not ready after {timeout_s:.0f} s: {missing}")
+        time.sleep(0.1)
 
 
 def delete_prefixed_topics(settings: KafkaSettings) -> None:

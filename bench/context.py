@@ -20,6 +20,8 @@ class Sizes:
     leads: int
     """Pre-produced leads for the passthrough and the router's throughput."""
     scaling_leads: int
+    router_budget_s: float
+    """A router run stops at this bound even with leads left: the figure is leads/s over it."""
     pools: int
     timers: int
     ingest_per_channel: int
@@ -35,6 +37,7 @@ class Sizes:
         return cls(
             leads=200_000,
             scaling_leads=100_000,
+            router_budget_s=60.0,
             pools=10_000,
             timers=100_000,
             ingest_per_channel=3_000,
@@ -49,6 +52,7 @@ class Sizes:
         return cls(
             leads=20_000,
             scaling_leads=10_000,
+            router_budget_s=12.0,
             pools=10_000,
             timers=20_000,
             ingest_per_channel=500,

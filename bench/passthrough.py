@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.broker import delete_prefixed_topics, fresh_settings
+from bench.broker import delete_prefixed_topics, fresh_settings, wait_for_topics
 from bench.context import Run
 from bench.kafka_io import CommittedWatcher, produce_all
 from bench.leads import EncodedLead
@@ -37,7 +37,8 @@ def measure_passthrough(
     """Pre-produce `leads`, start the passthrough, time until every copy is committed."""
     source, sink = (settings.topic(f"bench.passthrough-{mode}.{end}") for end in ("in", "out"))
     specs = [TopicSpec(name.removeprefix(settings.topic_prefix), False) for name in (source, sink)]
-    create_topics(settings, partitions=partitions, specs=specs)
+    created = create_topics(settings, partitions=partitions, specs=specs)
+    wait_for_topics(settings, {r.name for r in created})
     produce_all(settings, source, leads)
     watcher = CommittedWatcher(settings, sink)
     args = ["--bootstrap", settings.bootstrap_servers, "--source", source, "--sink", sink]

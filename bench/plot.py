@@ -32,7 +32,7 @@ def write_png(report: Report, path: Path) -> Path:
     throughput.tick_params(axis="y", labelsize=7)
 
     for name, points in report.curves.items():
-        target = decision if "decision" in name else scaling
+        target = decision if "vs members" in name else scaling
         target.plot([x for x, _ in points], [y for _, y in points], marker="o", label=name)
     scaling.set(title="router scaling", xlabel="router instances", ylabel="leads/s")
     decision.set(title="decision cost vs pool size", xlabel="pool members", ylabel="µs/decision")

@@ -15,6 +15,7 @@ from pathlib import Path
 from bench.context import Run
 from bench.ingest_server import free_port
 from services.router.config_source import publish_config
+from services.streaming.errors import TransientError
 from services.streaming.settings import KafkaSettings
 
 CONFIG = Path(__file__).with_name("routing.bench.yaml")
@@ -24,11 +25,19 @@ GUARANTEES = {
 }
 
 
-def publish_bench_config(settings: KafkaSettings) -> int:
-    published = publish_config(
-        settings, CONFIG.read_text(), published_by="bench", now_ms=int(time.time() * 1000)
-    )
-    return published.record.version
+def publish_bench_config(settings: KafkaSettings, timeout_s: float = 30.0) -> int:
+    """Publish the bench config, retrying while a just-created topic finds its leader."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            published = publish_config(
+                settings, CONFIG.read_text(), published_by="bench", now_ms=int(time.time() * 1000)
+            )
+            return published.record.version
+        except TransientError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 @contextmanager
