@@ -1,16 +1,69 @@
-"""leadrouter-router: wiring only (settings -> clients -> loop). Built in its own issue."""
+"""leadrouter-router: wiring only (settings -> clients -> loops).
+
+    leadrouter-router --instance 0 [--stage all|triage|assign]
+
+Each running copy takes a distinct `--instance` slot (its stable transactional ids and static
+group membership). It waits for a routing config to be published before it starts deciding,
+serves metrics on ROUTER_METRICS_PORT (default 9102), and on SIGTERM or SIGINT commits what is
+open and exits 0.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
+import time
+
+from services.router.app import RouterSettings, Stage, build_router
+from services.router.config_source import read_published
+from services.streaming.errors import FatalError, TransientError
+from services.streaming.metrics import serve_metrics
+from services.streaming.settings import KafkaSettings
+
+log = logging.getLogger("leadrouter.router")
+
+
+def wait_for_config(kafka: KafkaSettings, poll_s: float = 2.0) -> None:
+    """Block until `routing.config` holds a version: deciding without one is impossible."""
+    announced = False
+    while not read_published(kafka):
+        if not announced:
+            log.warning("no routing config yet: waiting for `leadrouter config publish FILE`")
+            announced = True
+        time.sleep(poll_s)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="leadrouter-router", description="Not built yet.")
-    parser.parse_args(argv)
-    print("leadrouter-router is not built yet", file=sys.stderr)
-    return 2
+    parser = argparse.ArgumentParser(
+        prog="leadrouter-router",
+        description="Triage inbound leads and assign them to reps, exactly once.",
+    )
+    parser.add_argument("--instance", type=int, default=0, help="instance slot (default 0)")
+    parser.add_argument(
+        "--stage",
+        type=Stage,
+        choices=list(Stage),
+        default=Stage.ALL,
+        help="run both stages (default) or one, to scale them apart",
+    )
+    parser.add_argument("--no-metrics", action="store_true", help="do not serve /metrics")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    kafka, settings = KafkaSettings(), RouterSettings()
+    try:
+        wait_for_config(kafka)
+        router = build_router(kafka, settings, instance=args.instance, stage=args.stage)
+        if not args.no_metrics:
+            serve_metrics(router.registry, settings.metrics_port)
+        signal.signal(signal.SIGTERM, router.stop)
+        signal.signal(signal.SIGINT, router.stop)
+        router.run()
+    except (FatalError, TransientError) as exc:
+        log.error("stopping: %s", exc)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
