@@ -143,6 +143,17 @@ def _to_fallback(m: _Miss, fallback: str) -> Transition:
         due_ms=m.due_ms,
         now_ms=m.now_ms,
     )
+    # The current pool still counts the lead against its owner: free it there, since the
+    # reassign goes to another pool, which cannot release what it never held.
+    release = routing_request(
+        timer,
+        RequestKind.RELEASE,
+        f"{timer.assignment_id}:release",
+        pool_id=timer.pool_id,
+        rep_id=timer.rep_id,
+        reason=reason,
+        now_ms=m.now_ms,
+    )
     request = routing_request(
         timer,
         RequestKind.REASSIGN,
@@ -164,7 +175,8 @@ def _to_fallback(m: _Miss, fallback: str) -> Transition:
         }
     )
     notes = (*m.notes, Escalated(timer.pool_id, Level.FALLBACK))
-    return Transition(waiting, escalations=(escalation,), requests=(request,), notes=notes)
+    requests = (release, request)
+    return Transition(waiting, escalations=(escalation,), requests=requests, notes=notes)
 
 
 def _to_manager(m: _Miss) -> Transition:

@@ -114,8 +114,9 @@ def test_escalation_to_fallback_happens_once_then_the_manager() -> None:
     timer = started(context=context).model_copy(update={"notified": 1})
     first = fire_due(timer, DEADLINE + GRACE, GRACE)
     (escalation,) = first.escalations
-    (request,) = first.requests
+    release, request = first.requests
     assert (escalation.step, escalation.target) == (EscalationStep.ESCALATE, "global")
+    assert (release.kind, release.pool_id, release.rep_id) == (RequestKind.RELEASE, "inside", "ann")
     assert (request.kind, request.pool_id, request.request_id) == (
         RequestKind.REASSIGN, "global", "lead-1#a1:escalate",
     )  # fmt: skip
