@@ -16,6 +16,7 @@ COMMAND_GROUPS = (
     "services.cli.run_cmd",
     "services.cli.activity_cmd",
     "services.cli.config_cmd",
+    "services.cli.reps_cmd",
 )
 
 
