@@ -79,7 +79,6 @@ class DemoFeed:
         self.feed = feed
         self.rng = random.Random(feed.seed)
         self.stats: Counter[str] = Counter()
-        self._producer = Producer(settings.producer())
         self._activity = AvroCodec(LeadActivity)
         self._presence = AvroCodec(RepPresence)
         self._touches: list[_Touch] = []
@@ -87,6 +86,8 @@ class DemoFeed:
 
     def run(self, stop: threading.Event) -> None:
         assignments = AssignmentFeed(self.settings, from_beginning=False)
+        # Made here, not in __init__, so it is gone (no reconnect attempts) once run returns.
+        producer = Producer(self.settings.producer())
         started = time.monotonic()
         next_presence = started + self.feed.presence_every_s
         try:
@@ -102,14 +103,14 @@ class DemoFeed:
                 due_leads = int((time.monotonic() - started) * self.feed.rate_per_s)
                 while self.stats["sent"] < due_leads and not stop.is_set():
                     self._send_lead()
-                self._publish_due_touches()
+                self._publish_due_touches(producer)
                 if time.monotonic() >= next_presence and self.reps:
-                    self._change_presence()
+                    self._change_presence(producer)
                     next_presence = time.monotonic() + self.feed.presence_every_s
-                self._producer.poll(0)
+                producer.poll(0)
         finally:
             assignments.close()
-            self._producer.flush(10)
+            producer.flush(10)
 
     def _send_lead(self) -> None:
         channel = next_channel(self.rng)
@@ -137,7 +138,7 @@ class DemoFeed:
         due = int(time.time() * 1000) + delay
         heapq.heappush(self._touches, _Touch(due, lead_id, rep_id, assignment_id))
 
-    def _publish_due_touches(self) -> None:
+    def _publish_due_touches(self, producer: Producer) -> None:
         now_ms = int(time.time() * 1000)
         while self._touches and self._touches[0].due_ms <= now_ms:
             touch = heapq.heappop(self._touches)
@@ -149,7 +150,7 @@ class DemoFeed:
                 occurred_at_ms=now_ms,
                 source="leadrouter-demo",
             )
-            self._producer.produce(
+            producer.produce(
                 self.settings.topic(Topic.ACTIVITY),
                 key=touch.lead_id.encode(),
                 value=self._activity.encode(activity),
@@ -167,7 +168,7 @@ class DemoFeed:
             self.stats["first touches"] += 1
             log.info("first touch on %s by %s", touch.lead_id, touch.rep_id)
 
-    def _change_presence(self) -> None:
+    def _change_presence(self, producer: Producer) -> None:
         now_ms = int(time.time() * 1000)
         for change in presence_changes(self.rng, self.reps, self._away, self.feed.max_away):
             if change.available:
@@ -180,7 +181,7 @@ class DemoFeed:
                 until_ms=None if change.available else now_ms + self.feed.away_for_ms,
                 changed_at_ms=now_ms,
             )
-            self._producer.produce(
+            producer.produce(
                 self.settings.topic(Topic.REPS_PRESENCE),
                 key=change.rep_id.encode(),
                 value=self._presence.encode(presence),

@@ -135,7 +135,7 @@ def test_make_run_shows_assignments_within_a_minute_and_ctrl_c_stops_everything(
         shown = terminal.wait_for(r"decisions: [1-9]\d*", timeout_s=60)
         assert shown, f"no assignment in the view 60 s after the broker:\n{terminal.text[-4000:]}"
         assert time.monotonic() - broker_up <= 60
-        assert re.search(r"assign->assigned", terminal.text), terminal.text[-4000:]
+        assert terminal.wait_for(r"assign->assigned", timeout_s=15), terminal.text[-4000:]
 
         os.write(fd, b"\x03")  # Ctrl-C, through the terminal's line discipline
         stopped = terminal.wait_for(r"stopped; logs are in", timeout_s=90)
@@ -149,7 +149,10 @@ def test_make_run_shows_assignments_within_a_minute_and_ctrl_c_stops_everything(
             terminal.read(0.2)
         else:
             pytest.fail("make run did not exit within 30 s of stopping")
-        assert os.waitstatus_to_exitcode(status) == 0, terminal.text[-2000:]
+        # make re-raises the terminal's SIGINT on itself once its child is done; the CLI's own
+        # failure would show as make's "Error N" instead.
+        assert os.waitstatus_to_exitcode(status) in (0, -signal.SIGINT), terminal.text[-2000:]
+        assert not re.search(r"make: \*\*\* .*Error \d+", terminal.text), terminal.text[-2000:]
         assert marked_pids(mark) == [], "processes left behind after Ctrl-C"
         assert (tmp_path / "run" / "logs" / "router.log").exists()
     finally:
