@@ -15,6 +15,7 @@ skipped; the previous good version stays in force.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from functools import cache
 
@@ -91,14 +92,26 @@ class ActiveConfig:
         log.error("routing config version %d skipped, previous version stays: %s", version, reason)
 
 
-def read_published(settings: KafkaSettings) -> dict[int, RoutingConfigRecord]:
-    """Every version still in `routing.config`, by version number."""
-    table = config_table(settings)
-    try:
-        table.load()
-    finally:
-        table.close()
-    return {record.version: record for record in table.values.values()}
+def read_published(
+    settings: KafkaSettings, patience_s: float = 15.0
+) -> dict[int, RoutingConfigRecord]:
+    """Every version still in `routing.config`, by version number.
+
+    Retries for up to `patience_s`: right after `topics create` the partition may have no
+    leader yet, and a setup script that creates topics then publishes should not fail on that.
+    """
+    deadline = time.monotonic() + patience_s
+    while True:
+        table = config_table(settings)
+        try:
+            table.load()
+            return {record.version: record for record in table.values.values()}
+        except TransientError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+        finally:
+            table.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,7 +155,7 @@ def build_triage_processor(
         metrics=None if registry is None else TriageMetrics.create(registry),
     )
     return Processor(
-        app_id=APP_ID,
+        app_id=settings.topic(APP_ID),  # the prefix isolates group and transactional ids too
         inputs=[settings.topic(Topic.INBOUND)],
         handle=handler,
         stores=[store],
