@@ -17,6 +17,7 @@ COMMAND_GROUPS = (
     "services.cli.activity_cmd",
     "services.cli.config_cmd",
     "services.cli.reps_cmd",
+    "services.cli.replay_cmd",
 )
 
 
