@@ -53,6 +53,7 @@ class LeadPublisher:
             **kafka.producer(),
             "message.timeout.ms": timeout_ms,
             "client.id": f"{kafka.client_id}-ingest",
+            "reconnect.backoff.max.ms": 1000,  # back in service within a second of the broker
             "error_cb": self._on_error,
         }
         self._producer = Producer(self._config)
@@ -116,7 +117,11 @@ class LeadPublisher:
             self._producer.poll(0.1)
 
     def _on_error(self, error: KafkaError) -> None:
-        log.warning("producer error: %s", error)
+        """Connection churn is librdkafka's to retry; only the whole cluster gone is news."""
+        if error.fatal() or error.code() == KafkaError._ALL_BROKERS_DOWN:
+            log.warning("producer: %s", error.str())
+        else:
+            log.debug("producer: %s", error.str())
 
     def _replace_producer(self) -> None:
         """An idempotent producer that hit a fatal error accepts no more writes: start anew."""

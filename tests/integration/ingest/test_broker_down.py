@@ -62,7 +62,7 @@ def test_broker_down_means_503_and_451_and_retries_land_exactly_once(tmp_path: P
     broker = LocalBroker(port=_free_port_pair(), run_dir=tmp_path)
     kafka = KafkaSettings(bootstrap_servers=broker.start(), topic_prefix="down.")
     try:
-        create_topics(kafka, partitions=2)
+        create_topics(kafka, partitions=1)
         with running_ingest(
             kafka, "--no-raw", publish_timeout_ms="1500", retry_after_s="3",
             smtp_domains="leads.example.com",
