@@ -24,6 +24,7 @@ import yaml
 from rich.console import Console
 
 from services.cli.base import CommandError, Subparsers
+from services.console.pool_weights import PoolWeights
 from services.console.top import Endpoint, watch
 from services.demo.feed import DemoFeed, FeedSettings
 from services.demo.front_doors import FrontDoorClient, FrontDoors
@@ -145,14 +146,16 @@ def _run(args: argparse.Namespace) -> int:
         Endpoint("router", f"http://127.0.0.1:{stack.ports.router_metrics}/metrics"),
         Endpoint("sla_watcher", f"http://127.0.0.1:{stack.ports.sla_metrics}/metrics"),
     )
+    weights = PoolWeights(stack.settings())
     try:
         feeder.start()
-        watch(stack.settings(), endpoints, stop=stop, console=console)
+        watch(stack.settings(), endpoints, stop=stop, console=console, weights=weights)
     except TransientError as exc:
         raise CommandError(str(exc)) from exc
     finally:
         stop.set()
         feeder.join(timeout=15)
+        weights.close()
         http.close()
         console.print(
             "stopping ingest, router and sla_watcher" + (" and kafka" if stack.broker else "")

@@ -10,6 +10,7 @@ from types import FrameType
 from rich.console import Console
 
 from services.cli.base import CommandError, Subparsers
+from services.console.pool_weights import PoolWeights
 from services.console.top import Endpoint, default_endpoints, watch
 from services.streaming.errors import TransientError
 from services.streaming.settings import KafkaSettings
@@ -63,14 +64,19 @@ def _top(args: argparse.Namespace) -> int:
         timer = threading.Timer(args.seconds, stop.set)
         timer.daemon = True  # Ctrl-C before it fires must not wait for it
         timer.start()
+    settings = KafkaSettings()
+    weights = PoolWeights(settings)
     try:
         watch(
-            KafkaSettings(),
+            settings,
             endpoints,
             stop=stop,
             console=Console(),
             from_beginning=not args.new_only,
+            weights=weights,
         )
     except TransientError as exc:
         raise CommandError(str(exc)) from exc
+    finally:
+        weights.close()
     return 0

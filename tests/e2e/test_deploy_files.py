@@ -150,3 +150,11 @@ def test_kubernetes_routing_configmap_carries_the_example_config() -> None:
     assert configmap["data"]["routing.yaml"] == example, (
         "stale: run python deploy/kubernetes/render_routing_configmap.py"
     )
+
+
+@pytest.mark.parametrize("name", ["routing.demo.yaml", "routing.example.yaml"])
+def test_shipped_routing_configs_are_valid(name: str) -> None:
+    from services.router.config_document import parse_config_text
+
+    config = parse_config_text((DEPLOY / "config" / name).read_text())
+    assert config.reps and config.pools
