@@ -53,7 +53,11 @@ def build(kafka: KafkaSettings, settings: SlaSettings, registry: CollectorRegist
         store=store,
         config=current_config,
         metrics=SlaMetrics.create(registry),
-        timing=WatcherTiming(grace_ms=settings.grace_ms, retention_ms=settings.retention_ms),
+        timing=WatcherTiming(
+            grace_ms=settings.grace_ms,
+            retention_ms=settings.retention_ms,
+            max_catch_up_ms=settings.max_catch_up_ms,
+        ),
     )
     processor = Processor(
         app_id=kafka.topic(APP_ID),

@@ -55,6 +55,8 @@ class WatcherTiming:
     retention_ms: int = 30 * 86_400_000
     """Finished entries idle this long are purged; later activity for them is dead-lettered."""
     sweep_interval_ms: int = 60_000
+    max_catch_up_ms: int = 60_000
+    """While the input lags, steps wait for it to be read, but never longer than this."""
 
 
 @dataclass
@@ -69,8 +71,12 @@ class SlaHandler:
     _escalation: AvroCodec[Escalation] = field(default_factory=lambda: AvroCodec(Escalation))
     _request: AvroCodec[RoutingRequest] = field(default_factory=lambda: AvroCodec(RoutingRequest))
     _last_sweep: dict[int, int] = field(default_factory=dict)
+    _read_up_to: dict[tuple[str, int], int] = field(default_factory=dict)
+    """Newest record time handled per input partition since that partition's last tick."""
 
     def handle(self, record: InputRecord) -> list[OutputRecord]:
+        where = (record.topic, record.partition)
+        self._read_up_to[where] = max(self._read_up_to.get(where, 0), record.timestamp_ms)
         if record.topic == self.topics.assignments:
             return self._assignment(record)
         if record.topic == self.topics.activity:
@@ -79,9 +85,10 @@ class SlaHandler:
 
     def tick(self, partition: int, now_ms: int) -> list[OutputRecord]:
         """Fire every due step of the partition's timers; purge idle finished entries."""
+        read_up_to = self._input_position(partition, now_ms)
         outputs: list[OutputRecord] = []
         for timer in list(self.store.running(partition)):
-            transition = fire_due(timer, now_ms, self.timing.grace_ms)
+            transition = fire_due(timer, now_ms, self.timing.grace_ms, read_up_to)
             if transition.changed:
                 outputs += self._apply(partition, timer.lead_id, transition, None)
         self.metrics.open_timers.labels(partition=str(partition)).set(
@@ -91,6 +98,21 @@ class SlaHandler:
             self._last_sweep[partition] = now_ms
             self._purge(partition, now_ms)
         return outputs
+
+    def _input_position(self, partition: int, now_ms: int) -> int:
+        """How far both inputs of `partition` have been read, as a record time.
+
+        An input that delivered nothing since the last tick has been read to the end (as far as
+        this instance can tell), so it counts as `now_ms`. One that delivered records is read
+        up to the newest of them: after a restart with a backlog, that holds the timers back
+        until the activity written before their due time has been read.
+        """
+        position = now_ms
+        for topic in (self.topics.assignments, self.topics.activity):
+            seen = self._read_up_to.pop((topic, partition), None)
+            if seen is not None:
+                position = min(position, seen)
+        return max(position, now_ms - self.timing.max_catch_up_ms)
 
     # -- inputs ------------------------------------------------------------------------------
     def _assignment(self, record: InputRecord) -> list[OutputRecord]:

@@ -16,4 +16,7 @@ class SlaSettings(BaseSettings):
     """How often due timers are looked for; with the grace, bounds how late a step fires."""
     retention_ms: int = Field(default=30 * 86_400_000, ge=60_000)
     """Finished entries idle this long are purged from sla.timers."""
+    max_catch_up_ms: int = Field(default=60_000, ge=0)
+    """While the inputs lag (a backlog after a restart), due steps wait until the activity
+    written before their due time has been read, but never longer than this."""
     commit_interval_ms: int = Field(default=100, ge=10)

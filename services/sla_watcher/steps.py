@@ -25,11 +25,19 @@ from services.sla_watcher.effects import (
 from services.sla_watcher.timer_state import SlaTimer, TimerStatus
 
 
-def fire_due(timer: SlaTimer, now_ms: int, grace_ms: int) -> Transition:
-    """Fire every step of `timer` that is due at `now_ms`; unchanged when none is."""
+def fire_due(
+    timer: SlaTimer, now_ms: int, grace_ms: int, read_up_to_ms: int | None = None
+) -> Transition:
+    """Fire every step of `timer` that is due at `now_ms`; unchanged when none is.
+
+    `read_up_to_ms` is how far the input has been read when it lags behind `now_ms`: a step
+    waits until activity up to its due time plus grace has been read, so a touch already in the
+    log wins over the timer. Steps fire with `fired_at_ms = now_ms` either way.
+    """
+    horizon = now_ms if read_up_to_ms is None else min(now_ms, read_up_to_ms)
     result = unchanged(timer)
     while result.state is not None:
-        due = result.state.due_step(now_ms, grace_ms)
+        due = result.state.due_step(horizon, grace_ms)
         if due is None:
             break
         step, due_ms = due

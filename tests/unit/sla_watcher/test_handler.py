@@ -44,11 +44,19 @@ class Harness:
             store=self.store,
             config=lambda: chosen,
             metrics=SlaMetrics.create(self.registry),
-            timing=WatcherTiming(grace_ms=GRACE, retention_ms=86_400_000, sweep_interval_ms=0),
+            timing=WatcherTiming(
+                grace_ms=GRACE, retention_ms=86_400_000, sweep_interval_ms=0, max_catch_up_ms=MINUTE
+            ),
         )
         self.offset = 0
 
     def send(self, topic: str, key: str, value: bytes, at_ms: int) -> list[OutputRecord]:
+        """Handle one record written at `at_ms`, then tick at that time, as the loop does."""
+        outputs = self.batch(topic, key, value, at_ms)
+        return outputs + self.handler.tick(0, at_ms)
+
+    def batch(self, topic: str, key: str, value: bytes, at_ms: int) -> list[OutputRecord]:
+        """Handle one record without the tick that follows a batch."""
         self.offset += 1
         record = InputRecord(topic, 0, self.offset, key.encode(), value, at_ms)
         return self.handler.handle(record)
@@ -197,3 +205,30 @@ def test_finished_entries_are_purged_after_retention() -> None:
     h.handler.tick(0, T0 + MINUTE + 86_400_000 + 1)
     assert h.store.get(0, "lead-1") is None
     assert h.metric("leadrouter_sla_purged_entries_total") == 1
+
+
+def test_timer_waits_while_the_input_is_read_from_behind_so_a_logged_touch_wins() -> None:
+    h = Harness()
+    h.assign(make_assignment("lead-1"))
+    h.assign(make_assignment("lead-9"))
+    # Catching up on a backlog: this batch held a record written long before the deadline.
+    old = AvroCodec(LeadActivity).encode(make_activity(lead_id="lead-9", rep_id="mallory"))
+    h.batch(TOPICS.activity, "lead-9", old, DEADLINE - 30_000)
+    behind = escalations(h.handler.tick(0, DEADLINE + 10_000))
+    assert {e.step for e in behind} == {EscalationStep.NOTIFY}  # the deadline waits
+    touch = AvroCodec(LeadActivity).encode(make_activity(occurred_at_ms=DEADLINE - 1_000))
+    h.batch(TOPICS.activity, "lead-1", touch, DEADLINE - 1_000)
+    assert escalations(h.handler.tick(0, DEADLINE + 10_500)) == []
+    caught_up = escalations(h.handler.tick(0, DEADLINE + 11_000))  # nothing new was read
+    assert [(e.lead_id, e.step) for e in caught_up] == [("lead-9", EscalationStep.REASSIGN)]
+    timer = h.store.get(0, "lead-1")
+    assert timer is not None and timer.status is TimerStatus.TOUCHED
+
+
+def test_a_lagging_input_holds_timers_back_no_longer_than_the_catch_up_limit() -> None:
+    h = Harness()
+    h.assign(make_assignment())
+    stale = AvroCodec(Assignment).encode(make_assignment("lead-2"))
+    h.batch(TOPICS.assignments, "lead-2", stale, T0)
+    fired = escalations(h.handler.tick(0, DEADLINE + GRACE + MINUTE))
+    assert ("lead-1", EscalationStep.REASSIGN) in [(e.lead_id, e.step) for e in fired]
