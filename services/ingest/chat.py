@@ -53,19 +53,23 @@ def normalize_chat(body: bytes, received_at_ms: int) -> Lead:
     if not isinstance(visitor, dict):
         raise InvalidLead("visitor", "is not an object", "the visitor's details", "malformed")
     fields: list[tuple[str, str]] = []
+    others: list[tuple[str, str]] = []
     for name, value in visitor.items():
-        text = json_text(value)
-        if text is not None:
-            fields.append((VISITOR_FIELDS.get(name, f"visitor.{name}"), text))
+        if (text := json_text(value)) is not None:
+            if name in VISITOR_FIELDS:
+                fields.append((VISITOR_FIELDS[name], text))
+            else:
+                others.append((f"visitor.{name}", text))
     utm = document.get("utm") or {}
     if isinstance(utm, dict):
         fields += [(f"utm_{k}", t) for k, v in utm.items() if (t := json_text(v)) is not None]
     for name, value in document.items():
-        if name in {"conversation_id", "visitor", "utm"}:
+        if name in {"conversation_id", "visitor", "utm"} or (text := json_text(value)) is None:
             continue
-        text = json_text(value)
-        if text is not None:
-            fields.append((TOP_FIELDS.get(str(name), str(name)), text))
+        if name in TOP_FIELDS:
+            fields.append((TOP_FIELDS[name], text))
+        else:
+            others.append((str(name), text))
     visitor_id = _text(visitor.get("id")) or conversation
     envelope = Envelope(
         channel=Channel.CHAT,
@@ -75,7 +79,7 @@ def normalize_chat(body: bytes, received_at_ms: int) -> Lead:
         channel_contact_id=f"chat:{visitor_id[:200]}",
     )
     try:
-        return build_lead(envelope, fields)
+        return build_lead(envelope, fields, attributes=others)
     except InvalidLead as exc:
         if exc.field in VISITOR_FIELDS.values():
             raise InvalidLead(

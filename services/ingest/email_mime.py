@@ -14,6 +14,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
 
+from services.ingest.contact import clean
 from services.ingest.html_text import html_to_text
 from services.ingest.identity import content_id
 from services.ingest.lead_fields import Envelope, build_lead
@@ -31,6 +32,7 @@ PARSE_ERRORS = (
 """The stdlib parser's header folding and charset code raise these on malformed input."""
 EXPECTED = "an RFC 5322 message with a From header"
 _PARSER = BytesParser(policy=policy.default)
+_HEADERS = ("from", "reply-to", "to", "subject", "date", "message-id", "content-language")
 
 
 def sender(from_value: str | None, reply_to: str | None) -> tuple[str | None, str | None]:
@@ -58,7 +60,7 @@ def normalize_email_message(raw: bytes, recipient: str | None, received_at_ms: i
     if address is None:
         raise InvalidLead("From", "has no email address", EXPECTED, "missing_field")
     source = recipient or (sender(headers["to"], None)[0]) or "email"
-    extra = {k: v[:500] for k in ("subject", "date") if (v := headers[k])}
+    extra = {k: v for k in ("subject", "date") if (v := clean(headers[k]))}
     message_id = (headers["message-id"] or "").strip()[:300] or content_id([raw])
     envelope = Envelope(
         channel=Channel.EMAIL,
@@ -76,9 +78,6 @@ def normalize_email_message(raw: bytes, recipient: str | None, received_at_ms: i
         if exc.field == "email":
             raise InvalidLead("From", exc.problem, exc.expected, exc.reason) from None
         raise
-
-
-_HEADERS = ("from", "reply-to", "to", "subject", "date", "message-id", "content-language")
 
 
 def _header(message: EmailMessage, name: str) -> str | None:

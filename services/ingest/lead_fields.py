@@ -80,11 +80,19 @@ def canonical_key(name: str) -> str:
     return _KEY_SEPARATORS.sub("_", name.strip().lower()).strip("_")
 
 
-def build_lead(envelope: Envelope, fields: Iterable[tuple[str, str]]) -> Lead:
-    """The lead for `fields` (name, value pairs; a repeated name keeps every value)."""
+def build_lead(
+    envelope: Envelope,
+    fields: Iterable[tuple[str, str]],
+    attributes: Iterable[tuple[str, str]] = (),
+) -> Lead:
+    """The lead for `fields` (name, value pairs matched against `ALIASES`; a repeated name keeps
+    every value) and `attributes` (a provider's own parameters: kept as they are, unmatched)."""
     known: dict[str, str] = {}
     utm: dict[str, str] = {}
-    attributes: dict[str, str] = dict(envelope.extra)
+    kept: dict[str, str] = dict(envelope.extra)
+    for name, raw in attributes:
+        if value := clean(raw, limit=len(raw)):
+            _keep(kept, name, value)
     for name, raw in fields:
         value = clean(raw, limit=len(raw))
         if value is None:
@@ -96,8 +104,8 @@ def build_lead(envelope: Envelope, fields: Iterable[tuple[str, str]]) -> Lead:
         elif key.startswith("utm_") and len(key) > 4:
             utm[key[4:][:MAX_ATTRIBUTE_KEY]] = clean(value) or ""
         else:
-            _keep(attributes, name, value)
-    return _lead(envelope, known, utm, attributes)
+            _keep(kept, name, value)
+    return _lead(envelope, known, utm, kept)
 
 
 def _keep(attributes: dict[str, str], name: str, value: str) -> None:

@@ -60,10 +60,8 @@ def normalize_mailgun(
         },
     )
     try:
-        return build_lead(
-            envelope,
-            [("email", address), ("full_name", display_name or ""), ("message", text or ""), *rest],
-        )
+        fields = [("email", address), ("full_name", display_name or ""), ("message", text or "")]
+        return build_lead(envelope, fields, attributes=rest)
     except InvalidLead as exc:
         if exc.field == "email":
             raise InvalidLead("from", exc.problem, exc.expected, exc.reason) from None

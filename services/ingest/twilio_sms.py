@@ -50,10 +50,9 @@ def normalize_twilio(params: Iterable[tuple[str, str]], received_at_ms: int) -> 
         ("phone", sender),
         ("message", values.get("Body", "")),
         ("region", values.get("FromState", "")),
-        *rest,
     ]
     try:
-        return build_lead(envelope, fields)
+        return build_lead(envelope, fields, attributes=rest)
     except InvalidLead as exc:
         if exc.field == "phone":
             raise InvalidLead("From", exc.problem, exc.expected, exc.reason) from None
