@@ -23,6 +23,7 @@ from services.router.identity_state import IdentityState, identity_serde
 from services.router.owner_facts import OwnerFact, owner_fact_serde
 from services.router.triage_decision import Duplicate, Routed, triage
 from services.router.triage_metrics import TriageMetrics
+from services.streaming.admin import require_co_partitioned
 from services.streaming.cloudevents import ce_headers
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import InvalidRecord
@@ -141,12 +142,16 @@ def build_triage_processor(
 ) -> Processor:
     """The triage processor for `TransactionalLoop`, with its state store and global tables.
 
+    FatalError when `leads.inbound` and `router.identity` have different partition counts: a
+    person's memory would then live on a partition other than their leads.
+
     Without `active`, it follows `routing.config` through a table of its own. Give each
     processor its own `ActiveConfig`: a table belongs to one loop, which loads and refreshes it.
     """
     active = active or ActiveConfig(config_table(settings))
     owners = GlobalTable(settings, settings.topic(Topic.OWNERS), owner_fact_serde())
     store = StateStore(settings.topic(Topic.IDENTITY_STATE), identity_serde())
+    require_co_partitioned(settings, [settings.topic(Topic.INBOUND), store.topic])
     handler = TriageHandler(
         TriageTopics.of(settings),
         store,
