@@ -15,28 +15,24 @@ from dataclasses import dataclass, field
 
 from services.leads.events import (
     Assignment,
-    Escalation,
-    EscalationStep,
     LeadActivity,
     Outcome,
-    RoutingRequest,
 )
 from services.leads.routing_config import RoutingConfig
-from services.sla_watcher.effects import Escalated, Fired, FirstTouch, Ignored, Level, Transition
+from services.sla_watcher.effects import Transition
+from services.sla_watcher.event_records import escalation_record, request_record
 from services.sla_watcher.metrics import SlaMetrics
 from services.sla_watcher.policies import owner_context
 from services.sla_watcher.steps import fire_due
 from services.sla_watcher.timer_state import TimerStatus
 from services.sla_watcher.timer_store import TimerStore
 from services.sla_watcher.transitions import on_activity, on_assignment
-from services.streaming.cloudevents import ce_headers
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import InvalidRecord
 from services.streaming.records import InputRecord, OutputRecord
 
 log = logging.getLogger(__name__)
 
-SOURCE = "leadrouter/sla-watcher"
 FINISHED = frozenset({TimerStatus.TOUCHED, TimerStatus.ESCALATED, TimerStatus.CLOSED})
 
 
@@ -68,8 +64,6 @@ class SlaHandler:
     timing: WatcherTiming = field(default_factory=WatcherTiming)
     _assignments: AvroCodec[Assignment] = field(default_factory=lambda: AvroCodec(Assignment))
     _activity: AvroCodec[LeadActivity] = field(default_factory=lambda: AvroCodec(LeadActivity))
-    _escalation: AvroCodec[Escalation] = field(default_factory=lambda: AvroCodec(Escalation))
-    _request: AvroCodec[RoutingRequest] = field(default_factory=lambda: AvroCodec(RoutingRequest))
     _last_sweep: dict[int, int] = field(default_factory=dict)
     _read_up_to: dict[tuple[str, int], int] = field(default_factory=dict)
     """Newest record time handled per input partition since that partition's last tick."""
@@ -165,70 +159,10 @@ class SlaHandler:
                 self.store.delete(partition, lead_id)
             else:
                 self.store.put(partition, lead_id, transition.state)
-        self._observe(transition, activity_type)
-        outputs = [self._escalation_record(e) for e in transition.escalations]
-        outputs += [self._request_record(r) for r in transition.requests]
+        self.metrics.observe(transition.notes, activity_type)
+        outputs = [escalation_record(self.topics.escalations, e) for e in transition.escalations]
+        outputs += [request_record(self.topics.requests, r) for r in transition.requests]
         return outputs
-
-    def _escalation_record(self, escalation: Escalation) -> OutputRecord:
-        headers = ce_headers(
-            event_id=escalation.escalation_id,
-            source=SOURCE,
-            event_type=f"io.leadrouter.escalation.{escalation.step.value}",
-            time_ms=escalation.fired_at_ms,
-            subject=escalation.lead_id,
-            schema="io.leadrouter.Escalation",
-        )
-        return OutputRecord(
-            self.topics.escalations,
-            escalation.lead_id.encode(),
-            self._escalation.encode(escalation),
-            tuple(headers),
-        )
-
-    def _request_record(self, request: RoutingRequest) -> OutputRecord:
-        headers = ce_headers(
-            event_id=request.request_id,
-            source=SOURCE,
-            event_type=f"io.leadrouter.routing.{request.kind.value}",
-            time_ms=request.requested_at_ms,
-            subject=request.lead_id,
-            schema="io.leadrouter.RoutingRequest",
-        )
-        return OutputRecord(
-            self.topics.requests,
-            request.pool_id.encode(),
-            self._request.encode(request),
-            tuple(headers),
-        )
-
-    def _observe(self, transition: Transition, activity_type: str | None) -> None:
-        m = self.metrics
-        ignored = False
-        for note in transition.notes:
-            if isinstance(note, FirstTouch):
-                m.first_touch_seconds.labels(pool=note.pool_id).observe(note.seconds)
-                if note.met is not None:
-                    m.due.labels(pool=note.pool_id).inc()
-                    if note.met:
-                        m.met.labels(pool=note.pool_id).inc()
-            elif isinstance(note, Fired):
-                m.breaches.labels(pool=note.pool_id, step=note.step.value).inc()
-                m.fire_lateness_seconds.labels(step=note.step.value).observe(
-                    max(0, note.lateness_ms) / 1000
-                )
-                if note.step is not EscalationStep.NOTIFY:
-                    m.due.labels(pool=note.pool_id).inc()
-            elif isinstance(note, Escalated):
-                m.escalations.labels(level=note.level.value).inc()
-                if note.level in (Level.POOL, Level.FALLBACK):
-                    m.reassignments.labels(pool=note.pool_id).inc()
-            elif isinstance(note, Ignored):
-                ignored = True
-                if activity_type is not None:
-                    m.activity.labels(type=activity_type, result=note.value).inc()
-        if activity_type is not None and not ignored:
-            m.activity.labels(type=activity_type, result="applied").inc()
 
     def _purge(self, partition: int, now_ms: int) -> None:
         cutoff = now_ms - self.timing.retention_ms

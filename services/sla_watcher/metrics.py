@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from services.leads.events import EscalationStep
+from services.sla_watcher.effects import Escalated, Fired, FirstTouch, Ignored, Level, Note
 from services.streaming.metrics import SLOW_BUCKETS
 
 LATENESS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300, 900, 3600)
@@ -113,3 +115,30 @@ class SlaMetrics:
                 registry=registry,
             ),
         )
+
+    def observe(self, notes: tuple[Note, ...], activity_type: str | None) -> None:
+        """Count what one transition noted; `activity_type` when an activity record caused it."""
+        ignored = False
+        for note in notes:
+            if isinstance(note, FirstTouch):
+                self.first_touch_seconds.labels(pool=note.pool_id).observe(note.seconds)
+                if note.met is not None:
+                    self.due.labels(pool=note.pool_id).inc()
+                    if note.met:
+                        self.met.labels(pool=note.pool_id).inc()
+            elif isinstance(note, Fired):
+                self.breaches.labels(pool=note.pool_id, step=note.step.value).inc()
+                lateness_s = max(0, note.lateness_ms) / 1000
+                self.fire_lateness_seconds.labels(step=note.step.value).observe(lateness_s)
+                if note.step is not EscalationStep.NOTIFY:
+                    self.due.labels(pool=note.pool_id).inc()  # settled: missed
+            elif isinstance(note, Escalated):
+                self.escalations.labels(level=note.level.value).inc()
+                if note.level in (Level.POOL, Level.FALLBACK):
+                    self.reassignments.labels(pool=note.pool_id).inc()
+            elif isinstance(note, Ignored):
+                ignored = True
+                if activity_type is not None:
+                    self.activity.labels(type=activity_type, result=note.value).inc()
+        if activity_type is not None and not ignored:
+            self.activity.labels(type=activity_type, result="applied").inc()
