@@ -16,6 +16,7 @@ import sys
 import threading
 
 from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
 
 from services.ingest.doors import Door, HttpDoor, RawDoor, SmtpDoor
 from services.ingest.http_app import IngestApp
@@ -44,8 +45,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             f"--{door}", action=argparse.BooleanOptionalAction, default=True,
             help=f"run the {door} front door (default: on)",
         )  # fmt: skip
-    parser.add_argument("--no-metrics", action="store_true", help="do not serve /metrics")
+    parser.add_argument(
+        "--metrics", action=argparse.BooleanOptionalAction, default=True,
+        help="serve /metrics on INGEST_METRICS_PORT (default: on)",
+    )  # fmt: skip
     return parser.parse_args(argv)
+
+
+def load_settings() -> tuple[IngestSettings, KafkaSettings]:
+    """Both settings from the environment; a bad value is a FatalError naming the variable."""
+    try:
+        return IngestSettings(), KafkaSettings()
+    except ValidationError as exc:
+        prefix = "INGEST_" if exc.title == IngestSettings.__name__ else "KAFKA_"
+        problems = "; ".join(
+            f"{prefix}{_path(error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        raise FatalError(f"bad settings: {problems}") from None
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """("forms", "contact", "secret") -> "FORMS.contact.secret": the variable, then the path."""
+    return ".".join([str(loc[0]).upper(), *(str(part) for part in loc[1:])])
 
 
 def build_doors(
@@ -90,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # per-connection peer chatter
     args = parse_args(argv)
-    settings, kafka = IngestSettings(), KafkaSettings()
+    try:
+        settings, kafka = load_settings()
+    except FatalError as exc:
+        log.error("%s", exc)
+        return 2
     registry = CollectorRegistry()
     warn_about_open_doors(args, settings)
     stop = threading.Event()
@@ -104,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     started: list[Door] = []
     code = 0
     try:
-        if not args.no_metrics:
+        if args.metrics:
             serve_metrics(registry, settings.metrics_port)
         for door in doors:
             door.start()

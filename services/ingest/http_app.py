@@ -118,7 +118,7 @@ class IngestApp:
                 log.warning("%s lead not accepted: broker unavailable", channel.value)
                 retry = str(self.settings.retry_after_s)
                 problem = Problem(
-                    503, "broker_unavailable", "-", "the lead was not stored; retry later"
+                    503, "broker_unavailable", "broker", "broker: the lead was not stored; retry"
                 )
                 return response(problem, headers={"Retry-After": retry})
             finally:

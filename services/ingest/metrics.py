@@ -1,5 +1,7 @@
-"""Ingest's metrics, in a registry passed in. Labels: door (http, smtp, raw), channel (the
-lead channel), reason (a closed set: `rejection.REASONS` plus the shell's own below)."""
+"""Ingest's metrics, in a registry passed in. Labels: door (http, smtp), channel (the lead
+channel), reason (a closed set: `rejection.REASONS` plus the shell's own below). The raw-topic
+door is counted by the processing loop's own metrics (records processed, dead letters by
+reason), which count each record once per committed transaction."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from services.streaming.metrics import FAST_BUCKETS
 
 SHELL_REASONS = (
+    "broker_unavailable",
     "bad_signature",
     "too_large",
     "unsupported_media_type",
