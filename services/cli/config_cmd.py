@@ -66,12 +66,20 @@ def _parse(path: Path, text: str) -> RoutingConfig:
 def _validate(args: argparse.Namespace) -> int:
     text = _read(args.file)
     config = _parse(args.file, text)
-    print(
-        f"{args.file}: valid: {len(config.reps)} reps, {len(config.pools)} pools, "
-        f"{len(config.rules)} rules, {len(config.sla_policies)} SLA policies; "
-        f"sha256 {content_hash(text)}"
+    counts = ", ".join(
+        [
+            _count(len(config.reps), "rep", "reps"),
+            _count(len(config.pools), "pool", "pools"),
+            _count(len(config.rules), "rule", "rules"),
+            _count(len(config.sla_policies), "SLA policy", "SLA policies"),
+        ]
     )
+    print(f"{args.file}: valid: {counts}; sha256 {content_hash(text)}")
     return 0
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _publish(args: argparse.Namespace) -> int:
