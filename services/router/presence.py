@@ -3,8 +3,10 @@
 Presence is joined by *event time*: a request made at `t` sees the latest presence whose
 `changed_at_ms <= t`, not whatever happened to arrive before it was processed, so a replay of
 the same logs sees the same presence. A status with `until_ms` lapses back to available at that
-instant. A rep with no presence record is available. A few recent changes per rep are kept, so
-a request slightly older than the newest change still sees the status of its own moment.
+instant. Before its first known change (and with no record at all) a rep is available. A few
+recent changes per rep are kept, so a request slightly older than the newest change still sees
+the status of its own moment. Compaction keeps only a rep's newest record, so after a restart a
+request older than that record sees the default; replay reports any decision this changes.
 """
 
 from __future__ import annotations
@@ -43,13 +45,13 @@ class PresenceBook:
         history = self._history.get(rep_id)
         if not history:
             return PresenceStatus.AVAILABLE, None
-        # Before the oldest kept change, that change is the best knowledge there is: compaction
-        # may have removed what came before it.
-        current = history[0]
+        current = None
         for entry in history:
             if entry[0] > at_ms:
                 break
             current = entry
+        if current is None:  # before any change we know of: the default, like a rep with none
+            return PresenceStatus.AVAILABLE, None
         _, status, until = current
         if until is not None and at_ms >= until:
             return PresenceStatus.AVAILABLE, None

@@ -139,3 +139,9 @@ def test_pool_required_skills_apply_to_every_lead() -> None:
         ("ann", SkipReason.MISSING_SKILL),
         ("bob", None),
     ]
+
+
+def test_before_its_first_known_presence_change_a_rep_is_available() -> None:
+    book = PresenceBook([presence("ann", PresenceStatus.OFFLINE, at_ms=T0 + HOUR)])
+    assert verdict_for_ann(book=book).eligible
+    assert verdict_for_ann(book=book, ask=Ask(at_ms=T0 + HOUR)).skip is SkipReason.OFFLINE
