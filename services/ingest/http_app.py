@@ -36,6 +36,7 @@ from services.ingest.problems import (
     bad_signature,
     invalid_lead,
     response,
+    routing_problem,
     unknown_form,
 )
 from services.ingest.problems import unsupported as unsupported_problem
@@ -93,7 +94,7 @@ class IngestApp:
             Route("/healthz", self._healthz, methods=["GET"]),
             Route("/readyz", self._readyz, methods=["GET"]),
         ]
-        return Starlette(routes=routes, exception_handlers={HTTPException: _routing_problem})
+        return Starlette(routes=routes, exception_handlers={HTTPException: routing_problem})
 
     # -- the course every lead request runs ------------------------------------------------
     def _endpoint(
@@ -247,14 +248,3 @@ class IngestApp:
         if await self.publisher.ready():
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "broker unreachable"}, status_code=503)
-
-
-async def _routing_problem(request: Request, exc: Exception) -> Response:
-    """Unknown paths and wrong methods answer in problem+json like every other refusal."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None  # Allow
-    if status == 405:
-        field, detail = "method", f"method: {request.method} is not allowed on {request.url.path}"
-    else:
-        field, detail = "path", f"path: {request.url.path} is not an ingest endpoint"
-    return response(Problem(status, "no_route", field, detail, "see docs/channels.md"), headers)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from services.ingest.rejection import InvalidLead
 from services.ingest.signatures import SignatureProblem
@@ -85,3 +87,14 @@ def response(problem: Problem, headers: dict[str, str] | None = None) -> JSONRes
     if problem.expected is not None:
         body["expected"] = problem.expected
     return JSONResponse(body, problem.status, headers=headers, media_type=MEDIA_TYPE)
+
+
+async def routing_problem(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods answer in problem+json like every other refusal."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None  # Allow
+    if status == 405:
+        field, detail = "method", f"method: {request.method} is not allowed on {request.url.path}"
+    else:
+        field, detail = "path", f"path: {request.url.path} is not an ingest endpoint"
+    return response(Problem(status, "no_route", field, detail, "see docs/channels.md"), headers)
