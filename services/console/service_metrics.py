@@ -17,6 +17,8 @@ CONSUMER_LAG = "leadrouter_consumer_lag"
 """Every transactional loop (services/streaming/metrics.py): records behind, per partition."""
 SLA_OPEN_TIMERS = "leadrouter_sla_open_timers"
 """SLA watcher: timers waiting for a first touch."""
+SLA_ESCALATIONS = "leadrouter_sla_escalations_total"
+"""SLA watcher: escalation events by level (owner, pool, fallback, manager)."""
 SLA_BREACHES = "leadrouter_sla_breaches_total"
 """SLA watcher: steps fired by a passed deadline, by pool and step (notify is not a breach)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.console import Group
 from rich.table import Table
@@ -10,7 +11,12 @@ from rich.text import Text
 
 from services.console.assignment_text import iso_ms
 from services.console.board import BoardSnapshot, PoolRow
-from services.console.service_metrics import SLA_BREACHES, SLA_OPEN_TIMERS, ServiceStatus
+from services.console.service_metrics import (
+    SLA_BREACHES,
+    SLA_ESCALATIONS,
+    SLA_OPEN_TIMERS,
+    ServiceStatus,
+)
 
 
 def _ms(value: int | None) -> str:
@@ -33,18 +39,31 @@ def status_line(board: BoardSnapshot, services: Sequence[ServiceStatus]) -> Text
     return line
 
 
-def _sla_totals(services: Sequence[ServiceStatus]) -> tuple[float | None, dict[str, float]]:
+@dataclass(frozen=True, slots=True)
+class SlaTotals:
+    pending: float | None
+    breaches: dict[str, float]
+    escalations: dict[str, float]
+
+
+def sla_totals(services: Sequence[ServiceStatus]) -> SlaTotals:
+    """From whichever service exports the SLA metrics (the SLA watcher)."""
     for service in services:
         pending = service.total(SLA_OPEN_TIMERS)
         breaches = service.by_label(SLA_BREACHES, "pool", exclude=("step", "notify"))
         if pending is not None or breaches:
-            return pending, breaches
-    return None, {}
+            return SlaTotals(pending, breaches, service.by_label(SLA_ESCALATIONS, "level"))
+    return SlaTotals(None, {}, {})
 
 
 def pools_table(pools: Sequence[PoolRow], services: Sequence[ServiceStatus]) -> Table:
-    pending, breaches = _sla_totals(services)
-    table = Table(title=f"pools   SLA timers pending: {_number(pending)}", title_justify="left")
+    sla = sla_totals(services)
+    breaches = sla.breaches
+    escalations = ", ".join(f"{level} {n:g}" for level, n in sorted(sla.escalations.items()))
+    title = (
+        f"pools   SLA timers pending: {_number(sla.pending)}   escalations: {escalations or '-'}"
+    )
+    table = Table(title=title, title_justify="left")
     for column in ("pool", "assigned", "reassigned", "unassigned", "released"):
         table.add_column(column, justify="left" if column == "pool" else "right")
     table.add_column("SLA breached", justify="right")

@@ -3,7 +3,8 @@
 `DemoFeed.run(stop)` loops until `stop` is set. Each turn it sends the leads due at the
 configured rate (forms and chat over HTTP, SMS as signed Twilio webhooks, email over SMTP),
 publishes presence changes to `reps.presence` now and then, and, for the share of new
-assignments `feed_plan` picks, a `first_touch` to `leads.activity` a few seconds later; the
+assignments `feed_plan` picks, a `first_touch` to `leads.activity` a few seconds later (and for
+some of those a `closed_won`/`closed_lost` after that, which releases the rep's capacity); the
 other leads run into their SLA, so reassignments and escalations show up within minutes.
 What it did is counted in `stats` and logged one line per event.
 """
@@ -26,6 +27,7 @@ from confluent_kafka import Producer
 from services.console.assignment_feed import AssignmentFeed
 from services.demo.feed_plan import (
     TouchPlan,
+    closing,
     first_touch_delay_ms,
     next_channel,
     presence_changes,
@@ -63,6 +65,7 @@ class _Touch:
     lead_id: str
     rep_id: str
     assignment_id: str
+    activity: ActivityType = ActivityType.FIRST_TOUCH
 
 
 class DemoFeed:
@@ -143,9 +146,9 @@ class DemoFeed:
         while self._touches and self._touches[0].due_ms <= now_ms:
             touch = heapq.heappop(self._touches)
             activity = LeadActivity(
-                activity_id=f"demo:{touch.assignment_id}:first_touch",
+                activity_id=f"demo:{touch.assignment_id}:{touch.activity.value}",
                 lead_id=touch.lead_id,
-                type=ActivityType.FIRST_TOUCH,
+                type=touch.activity,
                 rep_id=touch.rep_id,
                 occurred_at_ms=now_ms,
                 source="leadrouter-demo",
@@ -165,8 +168,24 @@ class DemoFeed:
                     )
                 ),
             )
-            self.stats["first touches"] += 1
-            log.info("first touch on %s by %s", touch.lead_id, touch.rep_id)
+            if touch.activity is ActivityType.FIRST_TOUCH:
+                self.stats["first touches"] += 1
+                closed = closing(self.feed.touch, touch.lead_id)
+                if closed is not None:
+                    due = now_ms + self.feed.touch.close_after_ms
+                    heapq.heappush(
+                        self._touches,
+                        _Touch(
+                            due,
+                            touch.lead_id,
+                            touch.rep_id,
+                            touch.assignment_id,
+                            ActivityType(closed),
+                        ),
+                    )
+            else:
+                self.stats["closed"] += 1
+            log.info("%s on %s by %s", touch.activity.value, touch.lead_id, touch.rep_id)
 
     def _change_presence(self, producer: Producer) -> None:
         now_ms = int(time.time() * 1000)

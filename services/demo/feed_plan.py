@@ -20,6 +20,9 @@ class TouchPlan:
     """Share of assignments a rep acts on; the rest run into their SLA."""
     min_delay_ms: int = 2_000
     max_delay_ms: int = 20_000
+    close_fraction: float = 0.4
+    """Share of touched leads the rep closes (won or lost) soon after, freeing capacity."""
+    close_after_ms: int = 8_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,14 @@ def first_touch_delay_ms(plan: TouchPlan, lead_id: str, attempt: int) -> int | N
         return None
     span = plan.max_delay_ms - plan.min_delay_ms
     return plan.min_delay_ms + (draw // 10_000) % max(1, span)
+
+
+def closing(plan: TouchPlan, lead_id: str) -> str | None:
+    """`closed_won` / `closed_lost` for the touched leads the rep closes, None for the rest."""
+    draw = zlib.crc32(f"close:{lead_id}".encode())
+    if (draw % 10_000) >= plan.close_fraction * 10_000:
+        return None
+    return "closed_won" if (draw // 10_000) % 3 == 0 else "closed_lost"
 
 
 def presence_changes(

@@ -54,3 +54,13 @@ def test_prospects_have_valid_phones_and_emails(seed: int) -> None:
     assert phonenumbers.is_valid_number(phonenumbers.parse(person.phone))
     local, _, domain = person.email.partition("@")
     assert local.isascii() and local and "." in domain
+
+
+def test_some_touched_leads_are_closed_won_or_lost_and_the_choice_is_stable() -> None:
+    from services.demo.feed_plan import closing
+
+    plan = TouchPlan(close_fraction=0.4)
+    outcomes = [closing(plan, f"lead-{n}") for n in range(1_000)]
+    assert outcomes == [closing(plan, f"lead-{n}") for n in range(1_000)]
+    assert {o for o in outcomes} == {None, "closed_won", "closed_lost"}
+    assert 320 <= sum(o is not None for o in outcomes) <= 480
