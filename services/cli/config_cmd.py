@@ -20,7 +20,12 @@ from services.leads.config_diff import config_changes
 from services.leads.config_errors import ConfigInvalid
 from services.leads.events import RoutingConfigRecord
 from services.leads.routing_config import RoutingConfig
-from services.router.config_document import content_hash, describe, parse_config_text
+from services.router.config_document import (
+    content_hash,
+    describe,
+    parse_config_text,
+    warnings_in,
+)
 from services.router.config_source import publish_config, read_published
 from services.streaming.errors import TransientError
 from services.streaming.settings import KafkaSettings
@@ -54,13 +59,16 @@ def _read(path: Path) -> str:
 
 
 def _parse(path: Path, text: str) -> RoutingConfig:
-    """The config in `text`; prints every problem and fails when there is any."""
+    """The config in `text`; prints every problem and fails when there is any, then warnings."""
     try:
-        return parse_config_text(text)
+        config = parse_config_text(text)
     except ConfigInvalid as exc:
         for problem in exc.problems:
             print(describe(problem, str(path)), file=sys.stderr)
         raise CommandError(f"{path}: {len(exc.problems)} problem(s), nothing done") from exc
+    for warning in warnings_in(text, config):
+        print(f"warning: {describe(warning, str(path))}", file=sys.stderr)
+    return config
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from services.leads.config_errors import ConfigInvalid, ConfigProblem, Path, format_path
+from services.leads.config_warnings import config_warnings
 from services.leads.routing_config import RoutingConfig, parse_routing_config
 
 
@@ -116,6 +117,12 @@ def parse_config_text(text: str) -> RoutingConfig:
     except ConfigInvalid as exc:
         located = tuple(p.at_line(document.line_of(p.path)) for p in exc.problems)
         raise ConfigInvalid(located) from None
+
+
+def warnings_in(text: str, config: RoutingConfig) -> list[ConfigProblem]:
+    """`config_warnings` for the config parsed from `text`, each with its line."""
+    document = load_document(text)
+    return [w.at_line(document.line_of(w.path)) for w in config_warnings(config)]
 
 
 def describe(problem: ConfigProblem, source: str) -> str:
