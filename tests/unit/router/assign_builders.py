@@ -67,12 +67,13 @@ class Router:
     def __post_init__(self) -> None:
         self.store = StateStore("router.rotation", rotation_serde())
         self.store.adopt(0)
+        self.registry = CollectorRegistry()
         self.handler = AssignHandler(
             topics=TOPICS,
             store=self.store,
             config=lambda: VersionedConfig(self.version, f"hash-{self.version}", self.config),
             presence=self.book.status_at,
-            metrics=RouterMetrics.create(CollectorRegistry()),
+            metrics=RouterMetrics.create(self.registry),
             monotonic=lambda: 0.0,
         )
 
