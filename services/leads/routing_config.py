@@ -177,7 +177,7 @@ class RoutingConfig(ConfigModel):
         or caps; those are separate eligibility checks with their own skip reasons.
         """
         rep = self.rep(rep_id)
-        return is_working_at(self.hours_of(rep_id), rep.time_zone, frozenset(rep.holidays), at_ms)
+        return is_working_at(self.hours_of(rep_id), rep.time_zone, rep.holidays, at_ms)
 
     def local_day(self, rep_id: str, at_ms: int) -> str:
         """The rep's local date at `at_ms` as `YYYY-MM-DD`: the day `daily_cap` counts."""
@@ -188,9 +188,6 @@ class RoutingConfig(ConfigModel):
         if rep_id is not None and rep_id in self._reps and self._reps[rep_id].manager:
             return self._reps[rep_id].manager
         return self.pool(pool_id).manager
-
-    def territory_of(self, name: str) -> tuple[str, ...]:
-        return self.territories[name]
 
 
 def parse_routing_config(data: Mapping[str, object] | object) -> RoutingConfig:

@@ -9,6 +9,7 @@ local date and makes holidays unambiguous. Pure: the instant is always a paramet
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date, datetime
 from functools import lru_cache
 from itertools import pairwise
@@ -112,7 +113,7 @@ class WeeklyHours(BaseModel):
 
 
 def is_working_at(
-    hours: WeeklyHours | None, zone_name: str, holidays: frozenset[date], at_ms: int
+    hours: WeeklyHours | None, zone_name: str, holidays: Collection[date], at_ms: int
 ) -> bool:
     """Whether `at_ms` falls inside `hours` in `zone_name` on a day that is not a holiday.
 
