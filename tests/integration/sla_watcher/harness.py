@@ -79,15 +79,19 @@ class Watcher:
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
-    def start(self) -> None:
-        self.starts += 1
-        env = {
+    def env(self) -> dict[str, str]:
+        """The environment of the watcher, and of CLI commands aimed at the same topics."""
+        return {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.settings.bootstrap_servers,
             "KAFKA_TOPIC_PREFIX": self.settings.topic_prefix,
             "SLA_GRACE_MS": str(GRACE_MS),
             "SLA_TICK_INTERVAL_MS": "50",
         }
+
+    def start(self) -> None:
+        self.starts += 1
+        env = self.env()
         with (self.log_dir / f"watcher{self.slot}-{self.starts}.log").open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "services.sla_watcher", "--instance", str(self.slot),

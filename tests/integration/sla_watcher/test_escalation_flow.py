@@ -4,6 +4,8 @@ activity for an unknown lead is dead-lettered with the reason."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from services.leads.topics import Topic
 from services.streaming.settings import KafkaSettings
 from tests.integration.sla_watcher.harness import (
     GRACE_MS,
+    REPO_ROOT,
     Feed,
     TopicReader,
     Watcher,
@@ -63,9 +66,12 @@ def test_unanswered_leads_are_reassigned_then_escalated_and_answered_ones_are_no
         feed.assign(make_assignment(lead, "ann", decided_at_ms=now))
     for lead in answered:
         feed.act(make_activity(ActivityType.FIRST_TOUCH, "ann", lead_id=lead, occurred_at_ms=now))
-    feed.act(
-        make_activity(ActivityType.CLOSED_WON, "ann", lead_id="answered-0", occurred_at_ms=now)
-    )
+    feed.flush()
+    closing = [sys.executable, "-m", "services.cli", "activity", "answered-0", "closed_won"]
+    cli = subprocess.run(closing, cwd=REPO_ROOT, env=watcher.env(), capture_output=True,
+                         text=True, timeout=60, check=False)  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    assert cli.stdout.startswith("published closed_won for lead answered-0")
     feed.act(make_activity(lead_id="never-assigned", occurred_at_ms=now))
     feed.flush()
 
@@ -102,22 +108,26 @@ def test_unanswered_leads_are_reassigned_then_escalated_and_answered_ones_are_no
         by_lead[escalation.lead_id].append(escalation)
     assert set(by_lead) == set(silent), watcher.log_text()[-3000:]
     for lead in silent:
-        steps = [e.step for e in by_lead[lead]]
-        assert steps == [
-            EscalationStep.NOTIFY, EscalationStep.REASSIGN,
-            EscalationStep.NOTIFY, EscalationStep.REASSIGN,
-            EscalationStep.NOTIFY, EscalationStep.ESCALATE,
-        ]  # fmt: skip
-        owners = [e.rep_id for e in by_lead[lead] if e.step is not EscalationStep.NOTIFY]
-        assert owners == ["ann", "bob", "cy"], "each reassignment went to a different rep"
-        final = by_lead[lead][-1]
-        assert (final.target, final.previous_owners) == ("maria", ("ann", "bob"))
-        for escalation in by_lead[lead]:
-            assert escalation.fired_at_ms >= escalation.due_at_ms + GRACE_MS, "fired early"
-        assert len({e.escalation_id for e in by_lead[lead]}) == 6
+        assert_reassigned_twice_then_escalated(by_lead[lead])
 
     reassigns = [r for r in requests if r.kind is RequestKind.REASSIGN]
     assert sorted(r.lead_id for r in reassigns) == sorted(silent * K)
     releases = [(r.lead_id, r.rep_id) for r in requests if r.kind is RequestKind.RELEASE]
     assert releases == [("answered-0", "ann")]
     assert [(d.reason, d.original_key) for d in letters] == [("unknown_lead", b"never-assigned")]
+
+
+def assert_reassigned_twice_then_escalated(fired: list[Escalation]) -> None:
+    """A reminder and a reassignment to a new rep twice, then a reminder and the manager."""
+    assert [e.step for e in fired] == [
+        EscalationStep.NOTIFY, EscalationStep.REASSIGN,
+        EscalationStep.NOTIFY, EscalationStep.REASSIGN,
+        EscalationStep.NOTIFY, EscalationStep.ESCALATE,
+    ]  # fmt: skip
+    owners = [e.rep_id for e in fired if e.step is not EscalationStep.NOTIFY]
+    assert owners == ["ann", "bob", "cy"], "each reassignment went to a different rep"
+    final = fired[-1]
+    assert (final.target, final.previous_owners) == ("maria", ("ann", "bob"))
+    for escalation in fired:
+        assert escalation.fired_at_ms >= escalation.due_at_ms + GRACE_MS, "fired early"
+    assert len({e.escalation_id for e in fired}) == len(fired)
