@@ -13,7 +13,9 @@ import httpx
 
 from services.cli.base import CommandError, Subparsers
 from services.demo.front_doors import CHANNELS, FrontDoorClient, FrontDoors
-from services.demo.people import Prospect, make_prospect
+from services.demo.people import COUNTRIES, Prospect, make_prospect
+
+LANGUAGES = {country: language for country, language, _phone in COUNTRIES}
 
 
 def register(subparsers: Subparsers) -> None:
@@ -60,6 +62,9 @@ def _prospect(args: argparse.Namespace) -> Prospect:
         "product": args.product,
         "message": args.message,
     }
+    if args.country and not args.language:
+        # A made-up language from another country would route the lead as nobody expects.
+        given["language"] = LANGUAGES.get(args.country.upper(), made_up.language)
     return dataclasses.replace(made_up, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -95,6 +100,6 @@ def _send(args: argparse.Namespace) -> int:
     print(
         f"accepted ({delivery.status}) {args.channel} lead"
         + (f" {delivery.lead_id}" if delivery.lead_id else "")
-        + f" from {prospect.email or prospect.phone}"
+        + f" from {prospect.phone if args.channel == 'sms' else prospect.email}"
     )
     return 0

@@ -174,7 +174,8 @@ def _up(args: argparse.Namespace) -> int:
     )
     if (_run_dir() / "stack.json").exists():
         raise CommandError(
-            "a stack is already recorded in .run/stack.json: run `leadrouter down` first"
+            f"a stack is already recorded in {_run_dir() / 'stack.json'}: "
+            "run `leadrouter down` first"
         )
     try:
         stack.start()
@@ -197,7 +198,7 @@ def _up(args: argparse.Namespace) -> int:
 def _down(_args: argparse.Namespace) -> int:
     stopped = stop_recorded(_run_dir())
     if not stopped:
-        print("nothing to stop: no stack recorded in .run/stack.json (or it had already exited)")
+        print(f"nothing to stop: no running stack recorded in {_run_dir() / 'stack.json'}")
         return 0
     print(f"stopped {', '.join(stopped)}; logs are in {_run_dir() / 'logs'}")
     return 0
