@@ -28,13 +28,11 @@ class AtLeastOnceLoop:
         self.p = processor
         self.kafka = kafka
         self.s = LoopSettings(instance=instance)
-        slot = f"{processor.app_id}-{instance}"
         self.producer = Producer(kafka.producer())
+        # A dynamic member (no group.instance.id): it leaves the group on close, so the next
+        # benchmark's router does not wait out this one's session in a rebalance.
         self.consumer = Consumer(
-            kafka.consumer(
-                processor.app_id,
-                **{"group.instance.id": slot, "partition.assignment.strategy": "range"},
-            )
+            kafka.consumer(processor.app_id, **{"partition.assignment.strategy": "range"})
         )
         self.running = True
         self._positions: dict[tuple[str, int], int] = {}

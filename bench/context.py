@@ -29,6 +29,8 @@ class Sizes:
     rates: tuple[int, ...]
     """Fixed end-to-end rates (leads/s); the highest sustainable is searched above them."""
     rate_seconds: float
+    search_rates: bool
+    """Search for the highest sustained rate above the fixed ones (skipped in --quick)."""
     decisions: int
     """Decisions timed per pool size."""
 
@@ -44,21 +46,23 @@ class Sizes:
             ingest_concurrency=32,
             rates=(100, 1_000),
             rate_seconds=10.0,
+            search_rates=True,
             decisions=2_000,
         )
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
-            leads=20_000,
-            scaling_leads=10_000,
-            router_budget_s=12.0,
+            leads=5_000,
+            scaling_leads=3_000,
+            router_budget_s=15.0,
             pools=10_000,
-            timers=20_000,
-            ingest_per_channel=500,
+            timers=10_000,
+            ingest_per_channel=300,
             ingest_concurrency=32,
             rates=(100, 1_000),
-            rate_seconds=3.0,
+            rate_seconds=2.0,
+            search_rates=False,
             decisions=200,
         )
 

@@ -42,7 +42,12 @@ def publish_bench_config(settings: KafkaSettings, timeout_s: float = 30.0) -> in
 
 @contextmanager
 def router_service(
-    run: Run, settings: KafkaSettings, *, instances: int = 1, guarantee: str = "exactly_once"
+    run: Run,
+    settings: KafkaSettings,
+    *,
+    label: str,
+    instances: int = 1,
+    guarantee: str = "exactly_once",
 ) -> Iterator[None]:
     """Start `instances` router processes on `settings`' topics; stop them (SIGTERM) on exit."""
     env = {
@@ -51,7 +56,7 @@ def router_service(
     }
     with ExitStack() as stack:
         for instance in range(instances):
-            name = f"router-{guarantee}-{instances}x-{instance}"
+            name = f"{label}-router-{guarantee}-{instances}x-{instance}"
             args = ["--instance", str(instance)]
             instance_env = {**env, "ROUTER_METRICS_PORT": str(free_port())}
             process = stack.enter_context(

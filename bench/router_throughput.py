@@ -43,7 +43,9 @@ def measure_router(run: Run, count: int, *, guarantee: str, instances: int, part
         produce_all(settings, settings.topic(Topic.INBOUND), run.corpus.leads(count))
         watcher = CommittedWatcher(settings, settings.topic(Topic.ASSIGNMENTS), distinct=True)
         try:
-            with router_service(run, settings, instances=instances, guarantee=guarantee):
+            with router_service(
+                run, settings, label=part, instances=instances, guarantee=guarantee
+            ):
                 seen = watcher.wait_for(count, timeout_s=run.sizes.router_budget_s)
         finally:
             watcher.close()
