@@ -107,7 +107,9 @@ def test_make_run_shows_assignments_within_a_minute_and_ctrl_c_stops_everything(
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("KAFKA_", "INGEST_", "ROUTER_", "SLA_", "LEADROUTER_"))
+        if not key.startswith(
+            ("KAFKA_", "INGEST_", "ROUTER_", "SLA_", "LEADROUTER_", "MAKE", "MFLAGS")
+        )
     }
     env.update(
         {
