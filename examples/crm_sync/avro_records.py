@@ -47,7 +47,7 @@ class SchemaBook:
             parsed_any = False
             for path, raw in list(pending.items()):
                 try:
-                    schema = fastavro.parse_schema(raw, named_schemas=named)
+                    schema: dict[str, Any] = fastavro.parse_schema(raw, named_schemas=named)  # type: ignore[assignment]
                 except fastavro.schema.UnknownType:
                     continue
                 self.by_name[schema["name"]] = schema
