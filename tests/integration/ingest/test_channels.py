@@ -49,6 +49,7 @@ def kafka(kafka_bootstrap: str) -> KafkaSettings:
 def ingest(kafka: KafkaSettings) -> Iterator[Ingest]:
     with running_ingest(kafka, **SECRETS) as service:
         yield service
+    assert service.process.returncode == 0  # SIGTERM stopped all three doors cleanly
 
 
 def hmac_hex(secret: str, data: bytes) -> str:
