@@ -19,6 +19,7 @@ class Ignored(StrEnum):
     """Why an input changed nothing: counted, never silent."""
 
     DUPLICATE_ASSIGNMENT = "duplicate_assignment"
+    SAME_OWNER = "same_owner"
     PREVIOUS_OWNER = "previous_owner"
     NOT_OWNER = "not_owner"
     ALREADY_TOUCHED = "already_touched"

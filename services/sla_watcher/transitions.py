@@ -70,6 +70,13 @@ def on_assignment(
         return _release_late_owner(current, assignment, now_ms)
     if assignment.outcome is Outcome.UNASSIGNED or assignment.rep_id is None:
         return _nobody_took_it(current, assignment, owner, now_ms)
+    if (
+        current is not None
+        and current.rep_id == assignment.rep_id
+        and assignment.kind is RequestKind.ASSIGN
+    ):
+        # A repeated request confirmed the owner: the clock already running (or stopped) stands.
+        return unchanged(current, Ignored.SAME_OWNER)
     carried = current is not None and assignment.kind is RequestKind.REASSIGN
     terms = owner.terms
     deadlines = plan_deadlines(assignment.decided_at_ms, terms, owner.week) if terms else None
@@ -168,7 +175,7 @@ def on_activity(timer: SlaTimer, activity: LeadActivity, now_ms: int) -> Transit
         if timer.status is TimerStatus.ESCALATED:
             return _drop_owner(timer, activity, now_ms)
         return miss(timer, now_ms, due_ms=now_ms, rejected_by=timer.rep_id)
-    if timer.status is TimerStatus.TOUCHED:
+    if activity.type not in TOUCHES or timer.status is TimerStatus.TOUCHED:
         return unchanged(timer, Ignored.ALREADY_TOUCHED)
     return _touch(timer, activity.occurred_at_ms, now_ms)
 

@@ -248,3 +248,10 @@ def test_late_touch_on_an_escalated_lead_is_recorded_without_counting_the_deadli
     )
     assert result.state is not None and result.state.status is TimerStatus.TOUCHED
     assert result.notes == (FirstTouch("inside", 309.0, met=None),)
+
+
+def test_repeated_assign_to_the_current_owner_keeps_the_running_clock() -> None:
+    timer = started()
+    again = make_assignment(assignment_id="lead-1#again", decided_at_ms=T0 + 4 * MINUTE)
+    result = on_assignment(timer, again, make_context(), T0 + 4 * MINUTE)
+    assert result == Transition(timer, changed=False, notes=(Ignored.SAME_OWNER,))
