@@ -131,6 +131,7 @@ class RoutingRequest(Event):
     requested_at_ms: int
     pools_tried: tuple[str, ...] = ()
     prior_candidates: tuple[Candidate, ...] = ()
+    repeat_of: str | None = None
 
 
 class Assignment(Event):

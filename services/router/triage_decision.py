@@ -106,6 +106,7 @@ def triage(
         rule_id=rule_id,
         score=card.total,
         is_repeat=path is TriagePath.REPEAT,
+        repeat_of=earlier.lead_id if earlier is not None else None,
         reason=f"{reason}; score {card.total}",
         received_at_ms=lead.received_at_ms,
         requested_at_ms=requested_at_ms,

@@ -90,6 +90,7 @@ def test_a_repeat_whose_owner_is_not_known_yet_is_still_marked_and_kept_in_its_p
     out = routed(triage(config(), first.state, {}, make_lead("l2", received_at_ms=T0 + 1000), T0))
     assert out.request.is_repeat and out.request.pool_id == "de"
     assert out.request.preferred_owner is None
+    assert out.request.repeat_of == "l1"  # assign finds l1's owner in the pool's open leads
 
 
 def test_after_the_dedup_window_a_lead_is_not_a_repeat_but_keeps_the_persons_owner() -> None:
