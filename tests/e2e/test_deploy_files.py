@@ -53,16 +53,28 @@ def test_kubernetes_manifests_pass_strict_schema_validation(path: Path) -> None:
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
 
 
-def test_every_stateful_service_gets_a_stable_instance_slot_and_probes() -> None:
-    for name in ("router.yaml", "sla-watcher.yaml"):
-        workload = next(d for d in documents(KUBERNETES / name) if d["kind"] == "StatefulSet")
-        container = workload["spec"]["template"]["spec"]["containers"][0]
+@pytest.mark.parametrize(
+    ("name", "slot_variable"),
+    [("router.yaml", "INSTANCE"), ("sla-watcher.yaml", "INSTANCE"),
+     ("ingest-raw.yaml", "INGEST_RAW_INSTANCE")],
+)  # fmt: skip
+def test_every_transactional_process_gets_its_own_stable_slot_and_probes(
+    name: str, slot_variable: str
+) -> None:
+    workload = next(d for d in documents(KUBERNETES / name) if d["kind"] == "StatefulSet")
+    container = workload["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    path = env[slot_variable]["valueFrom"]["fieldRef"]["fieldPath"]
+    assert path == "metadata.labels['apps.kubernetes.io/pod-index']"
+    if slot_variable == "INSTANCE":
         assert container["command"][-2:] == ["--instance", "$(INSTANCE)"]
-        env = {e["name"]: e for e in container["env"]}
-        path = env["INSTANCE"]["valueFrom"]["fieldRef"]["fieldPath"]
-        assert path == "metadata.labels['apps.kubernetes.io/pod-index']"
-        assert container["livenessProbe"] and container["readinessProbe"]
-        assert container["resources"]["requests"]
+    assert container["livenessProbe"] and container["readinessProbe"]
+    assert container["resources"]["requests"]
+
+
+def test_scaled_out_ingest_replicas_leave_the_raw_door_to_its_statefulset() -> None:
+    workload = next(d for d in documents(KUBERNETES / "ingest.yaml") if d["kind"] == "Deployment")
+    assert "--no-raw" in workload["spec"]["template"]["spec"]["containers"][0]["command"]
 
 
 def test_compose_file_matches_the_compose_specification() -> None:
