@@ -1,4 +1,5 @@
-"""Fixture payloads (tests/fixtures/ingest) and small builders for ingest's tests."""
+"""Fixture payloads (tests/fixtures/ingest), small builders, and the in-memory stand-ins
+(publisher, clock) the front doors' unit tests run against."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from services.ingest.forms import FormSubmission
+from services.ingest.publisher import BrokerUnavailable
+from services.leads.events import Lead
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
 MAILGUN_BOUNDARY = "----MailgunBoundary7f3a9c2e41d8b6"
@@ -57,3 +60,25 @@ def make_email(
 
 def urlencoded(**fields: str) -> bytes:
     return urlencode(fields).encode()
+
+
+class MemoryPublisher:
+    def __init__(self) -> None:
+        self.leads: list[Lead] = []
+        self.down = False
+
+    async def publish(self, lead: Lead) -> None:
+        if self.down:
+            raise BrokerUnavailable("down")
+        self.leads.append(lead)
+
+    async def ready(self) -> bool:
+        return not self.down
+
+
+class FixedClock:
+    def now_ms(self) -> int:
+        return NOW_MS
+
+    def monotonic(self) -> float:
+        return 0.0

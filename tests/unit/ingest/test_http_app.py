@@ -18,35 +18,19 @@ from starlette.applications import Starlette
 
 from services.ingest.http_app import IngestApp
 from services.ingest.metrics import IngestMetrics
-from services.ingest.publisher import BrokerUnavailable
 from services.ingest.settings import FormConfig, IngestSettings
 from services.ingest.signatures import twilio_signature
-from services.leads.events import Lead
-from tests.unit.ingest.payloads import NOW_MS, fixture, make_chat, make_email, urlencoded
+from tests.unit.ingest.payloads import (
+    NOW_MS,
+    FixedClock,
+    MemoryPublisher,
+    fixture,
+    make_chat,
+    make_email,
+    urlencoded,
+)
 
 PROBLEM = "application/problem+json"
-
-
-class MemoryPublisher:
-    def __init__(self) -> None:
-        self.leads: list[Lead] = []
-        self.down = False
-
-    async def publish(self, lead: Lead) -> None:
-        if self.down:
-            raise BrokerUnavailable("down")
-        self.leads.append(lead)
-
-    async def ready(self) -> bool:
-        return not self.down
-
-
-class FixedClock:
-    def now_ms(self) -> int:
-        return NOW_MS
-
-    def monotonic(self) -> float:
-        return 0.0
 
 
 @pytest.fixture
