@@ -214,9 +214,12 @@ class IngestApp:
         if kind == RFC822:
             recipient = request.query_params.get("recipient")
             return normalize_email_message(body, recipient, self.clock.now_ms())
-        if kind != MULTIPART:
-            raise Refused(unsupported_problem(kind, (RFC822, MULTIPART)))
-        fields, attachments = await multipart_form(request, body, self.settings.email_max_bytes)
+        if kind == MULTIPART:
+            fields, attachments = await multipart_form(request, body, self.settings.email_max_bytes)
+        elif kind == FORM:  # Mailgun posts urlencoded when the mail has no attachments
+            fields, attachments = parse_urlencoded(body), ()
+        else:
+            raise Refused(unsupported_problem(kind, (RFC822, MULTIPART, FORM)))
         key = self.settings.mailgun_signing_key
         if key is not None:
             values = dict(reversed(fields))  # the first of a repeated name wins

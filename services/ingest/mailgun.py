@@ -1,4 +1,6 @@
-"""Mailgun's inbound-parse post (multipart/form-data) to a `Lead`.
+"""Mailgun's inbound-parse post (multipart/form-data, or urlencoded when the mail has no
+attachments) to a `Lead`. A route forwarding raw MIME posts `body-mime`: that message is
+normalized as any raw email.
 
 Fields used: `recipient`, `sender`, `from`, `subject`, `body-plain`, `stripped-text`,
 `body-html`, `Message-Id`, `message-headers` (a JSON list of [name, value] pairs, for
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from services.ingest.email_mime import sender
+from services.ingest.email_mime import normalize_email_message, sender
 from services.ingest.html_text import html_to_text
 from services.ingest.identity import content_id
 from services.ingest.lead_fields import Envelope, build_lead
@@ -22,7 +24,8 @@ from services.leads.events import Attachment, Channel, Lead
 MAPPED = frozenset(
     {"recipient", "sender", "from", "subject", "body-plain", "stripped-text", "body-html",
      "stripped-html", "Message-Id", "message-headers", "timestamp", "token", "signature",
-     "stripped-signature", "attachment-count", "content-id-map", "To", "To-Header"}
+     "stripped-signature", "attachment-count", "content-id-map", "To", "To-Header",
+     "body-mime"}
 )  # fmt: skip
 
 
@@ -36,6 +39,10 @@ def normalize_mailgun(
             values.setdefault(name, value)
         else:
             rest.append((name, value))
+    recipient = (values.get("recipient") or "").split(",")[0].strip().lower()
+    if values.get("body-mime"):  # a route forwarding to a URL ending in "mime": the raw message
+        raw = values["body-mime"].encode("utf-8", "surrogateescape")
+        return normalize_email_message(raw, recipient or None, received_at_ms)
     headers = _message_headers(values.get("message-headers"))
     address, display_name = sender(
         values.get("from") or values.get("sender"), headers.get("reply-to")
@@ -46,7 +53,6 @@ def normalize_mailgun(
     if not (text or "").strip() and values.get("body-html"):
         text = html_to_text(values["body-html"])
     message_id = (values.get("Message-Id") or headers.get("message-id") or "").strip()[:300]
-    recipient = (values.get("recipient") or "").split(",")[0].strip().lower()
     envelope = Envelope(
         channel=Channel.EMAIL,
         source=recipient[:300] or "mailgun",

@@ -203,3 +203,18 @@ def test_unknown_path_and_wrong_method_answer_problem_json(publisher: MemoryPubl
     wrong = client.get("/v1/leads/chat")
     assert (wrong.status_code, wrong.json()["field"]) == (405, "method")
     assert wrong.headers["allow"] == "POST"
+
+
+def test_mailgun_post_without_attachments_comes_urlencoded_and_is_signed(
+    publisher: MemoryPublisher,
+) -> None:
+    client = client_for(publisher, mailgun_signing_key="key")
+    t, token = str(NOW_MS // 1000), "tok-1"
+    signature = hmac.new(b"key", f"{t}{token}".encode(), hashlib.sha256).hexdigest()
+    fields = {"from": "Ada <ada@acme.io>", "recipient": "leads@example.com", "body-plain": "Hi",
+              "Message-Id": "<a1@acme.io>", "timestamp": t, "token": token}  # fmt: skip
+    unsigned = client.post("/v1/leads/email", content=urlencoded(**fields), headers=FORM)
+    assert (unsigned.status_code, unsigned.json()["field"]) == (401, "signature")
+    signed = urlencoded(**fields, signature=signature)
+    assert client.post("/v1/leads/email", content=signed, headers=FORM).status_code == 202
+    assert [lead.email for lead in publisher.leads] == ["ada@acme.io"]

@@ -58,3 +58,12 @@ def test_post_without_a_sender_is_refused() -> None:
     with pytest.raises(InvalidLead) as refused:
         normalize_mailgun((("subject", "hi"),), (), NOW_MS)
     assert refused.value.field == "from"
+
+
+def test_raw_mime_route_post_is_normalized_as_the_raw_message() -> None:
+    mime = fixture("outlook_html_only.eml").decode()
+    fields = (("recipient", "Leads@Example-SaaS.com"), ("body-mime", mime))
+    lead = normalize_mailgun(fields, (), NOW_MS)
+    assert lead.email == "sean@obrien-consulting.ie"
+    assert lead.source == "leads@example-saas.com"
+    assert lead.message is not None and lead.message.startswith("Hi there,")
