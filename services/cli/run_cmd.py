@@ -16,6 +16,7 @@ import os
 import secrets
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -92,7 +93,29 @@ def _logs_line(stack: Stack) -> str:
         else stack.log_dir
     )
     names = ", ".join(sorted(p.name for p in stack.log_dir.glob("*.log")))
-    return f"logs are in {where}/ ({names})"
+    broker = f"; the broker's in {stack.broker.log_file}" if stack.broker else ""
+    if not names:
+        return f"no service logs yet{broker}"
+    return f"logs are in {where}/ ({names}){broker}"
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _start(stack: Stack, say: Callable[[str], None]) -> None:
+    """Start the stack; Ctrl-C or SIGTERM half-way stops whatever had started."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        stack.start(say=say)
+    except StackError as exc:
+        raise CommandError(f"{exc} ({_logs_line(stack)})") from exc
+    except KeyboardInterrupt:
+        logs = _logs_line(stack)
+        stack.stop()
+        raise CommandError(f"interrupted while starting; {logs}") from None
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -119,12 +142,9 @@ def _run(args: argparse.Namespace) -> int:
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
+    _start(stack, console.print)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    try:
-        stack.start(say=console.print)
-    except StackError as exc:
-        raise CommandError(f"{exc} ({_logs_line(stack)})") from exc
     if args.seconds is not None:
         timer = threading.Timer(args.seconds, stop.set)
         timer.daemon = True
@@ -160,10 +180,11 @@ def _run(args: argparse.Namespace) -> int:
         console.print(
             "stopping ingest, router and sla_watcher" + (" and kafka" if stack.broker else "")
         )
+        logs = _logs_line(stack)
         stack.stop()
         sent = ", ".join(f"{k} {v}" for k, v in sorted(feed.stats.items())) or "nothing"
         console.print(f"demo feed: {sent}")
-        console.print(f"stopped; {_logs_line(stack)}")
+        console.print(f"stopped; {logs}")
     return 0
 
 
@@ -177,10 +198,7 @@ def _up(args: argparse.Namespace) -> int:
             f"a stack is already recorded in {_run_dir() / 'stack.json'}: "
             "run `leadrouter down` first"
         )
-    try:
-        stack.start()
-    except StackError as exc:
-        raise CommandError(f"{exc} ({_logs_line(stack)})") from exc
+    _start(stack, print)
     stack.save()
     ports = stack.ports
     print(f"kafka          {stack.bootstrap}")
