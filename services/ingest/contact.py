@@ -41,7 +41,7 @@ def normalize_email(raw: str | None, field: str = "email") -> str | None:
     value = clean(raw, limit=10 * MAX_EMAIL_LENGTH)
     if value is None:
         return None
-    value = value.removeprefix("mailto:").strip().lower()
+    value = value.lower().removeprefix("mailto:").strip()
     expected = "an address like name@example.com"
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain:
@@ -150,13 +150,27 @@ def bound_text(raw: str | None, limit: int) -> tuple[str | None, bool]:
     return value[:limit].rstrip(), True
 
 
+def _decimal_point(digits: str) -> str:
+    """ "1,200.50" and "1.200,50" -> "1200.50"; "1,5" -> "1.5"; "1,200" -> "1200".
+
+    With both separators the last one is the decimal point; a lone comma is a decimal comma
+    unless exactly three digits follow it (a thousands separator)."""
+    if "," in digits and "." in digits:
+        decimal = "," if digits.rfind(",") > digits.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        return digits.replace(thousands, "").replace(decimal, ".")
+    if digits.count(",") == 1 and len(digits.partition(",")[2]) != 3:
+        return digits.replace(",", ".")
+    return digits.replace(",", "")
+
+
 def normalize_amount(raw: str | None, field: str = "deal_value") -> float | None:
     value = clean(raw, limit=64)
     if value is None:
         return None
-    digits = value.replace(",", "").replace(" ", "").lstrip("$€£¥").rstrip("$€£¥")
+    digits = value.replace(" ", "").replace("\u00a0", "").strip("$€£¥")
     try:
-        amount = float(digits)
+        amount = float(_decimal_point(digits))
     except ValueError:
         amount = math.nan
     if not math.isfinite(amount) or amount < 0:

@@ -154,3 +154,12 @@ def test_repeated_known_field_keeps_the_second_value_as_an_attribute() -> None:
     lead = normalize_form(make_submission().__class__("contact", fields, NOW_MS))
     assert lead.email == "a@example.com"
     assert lead.attributes == {"email": "b@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("written", "amount"),
+    [("$1,200.50", 1200.5), ("1.200,50 €", 1200.5), ("1,5", 1.5), ("1,200", 1200.0),
+     ("25000", 25000.0), ("€ 3 000", 3000.0)],
+)  # fmt: skip
+def test_deal_value_reads_the_usual_ways_of_writing_amounts(written: str, amount: float) -> None:
+    assert normalize_form(make_submission(email="a@b.io", budget=written)).deal_value == amount
