@@ -8,7 +8,7 @@ figure ends when the last output was *committed and readable*, not when it was s
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -88,10 +88,13 @@ class CommittedWatcher:
         self.keys: set[bytes | None] = set()
         self.first_ms: int | None = None
 
-    def wait_for(self, expected: int, timeout_s: float) -> Observed:
-        """Read until `expected` records (or keys) are visible or `timeout_s` passes."""
+    def wait_for(
+        self, expected: int, timeout_s: float, alive: Callable[[], bool] = lambda: True
+    ) -> Observed:
+        """Read until `expected` records (or keys) are visible, `timeout_s` passes, or the
+        producer of the records is no longer `alive` (then what is visible is all there is)."""
         deadline = time.monotonic() + timeout_s
-        while self._seen() < expected and time.monotonic() < deadline:
+        while self._seen() < expected and time.monotonic() < deadline and alive():
             for message in self.consumer.consume(5000, timeout=0.05):
                 if message.error():
                     continue

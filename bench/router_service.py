@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from subprocess import Popen
 
 from bench.context import Run
 from bench.ingest_server import free_port
@@ -48,12 +49,13 @@ def router_service(
     label: str,
     instances: int = 1,
     guarantee: str = "exactly_once",
-) -> Iterator[None]:
+) -> Iterator[list[Popen[bytes]]]:
     """Start `instances` router processes on `settings`' topics; stop them (SIGTERM) on exit."""
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
     }
+    processes: list[Popen[bytes]] = []
     with ExitStack() as stack:
         for instance in range(instances):
             name = f"{label}-router-{guarantee}-{instances}x-{instance}"
@@ -62,9 +64,12 @@ def router_service(
             process = stack.enter_context(
                 run.subject(name, GUARANTEES[guarantee], args, instance_env)
             )
-            time.sleep(0.2)
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"{name} exited with {process.returncode}; see {run.log_dir / name}.log"
-                )
-        yield
+            processes.append(process)
+        yield processes
+
+
+def last_error(log_path: Path) -> str:
+    """The last ERROR or FATAL line of a service log, for a note about why it stopped."""
+    lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
+    wanted = [line for line in lines if " ERROR " in line or "FATAL" in line or "Fatal" in line]
+    return (wanted or lines or ["(no log)"])[-1][:300]

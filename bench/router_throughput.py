@@ -13,7 +13,7 @@ from bench.broker import delete_prefixed_topics, fresh_settings
 from bench.context import Run
 from bench.kafka_io import CommittedWatcher, first_create_time_s, produce_all
 from bench.report import Figure
-from bench.router_service import publish_bench_config, router_service
+from bench.router_service import last_error, publish_bench_config, router_service
 from services.leads.topics import Topic
 
 NAMES = {"exactly_once": "router exactly-once", "at_least_once": "router at-least-once"}
@@ -45,13 +45,25 @@ def measure_router(run: Run, count: int, *, guarantee: str, instances: int, part
         try:
             with router_service(
                 run, settings, label=part, instances=instances, guarantee=guarantee
-            ):
-                seen = watcher.wait_for(count, timeout_s=run.sizes.router_budget_s)
+            ) as processes:
+                seen = watcher.wait_for(
+                    count,
+                    timeout_s=run.sizes.router_budget_s,
+                    alive=lambda: all(p.poll() is None for p in processes),
+                )
+                died = [p for p in processes if p.poll() is not None]
         finally:
             watcher.close()
         first = first_create_time_s(settings, settings.topic(Topic.ROUTING_REQUESTS))
     finally:
         delete_prefixed_topics(settings)
+    for process, number in zip(processes, range(instances), strict=True):
+        if process in died:
+            log_path = run.log_dir / f"{part}-router-{guarantee}-{instances}x-{number}.log"
+            run.report.notes.append(
+                f"{NAMES[guarantee]} x{instances}: instance {number} exited with "
+                f"{process.returncode} during the run: {last_error(log_path)}"
+            )
     start = first if first is not None else seen.first_created_s
     elapsed = max(seen.last_visible_s - start, 1e-9)
     name = NAMES[guarantee] if part == "router" else f"router exactly-once, {instances} instance(s)"
@@ -73,6 +85,7 @@ def measure_router(run: Run, count: int, *, guarantee: str, instances: int, part
                 "seconds": round(elapsed, 3),
                 "share_done_%": round(100 * seen.distinct_keys / count, 1),
                 "duplicate_assignments": float(seen.records - seen.distinct_keys),
+                "instances_died": float(len(died)),
             },
         )
     )
