@@ -68,7 +68,10 @@ class LeadPublisher:
         started = time.monotonic()
 
         def delivered(error: KafkaError | None, _: Message) -> None:
-            loop.call_soon_threadsafe(_settle, done, error)
+            try:
+                loop.call_soon_threadsafe(_settle, done, error)
+            except RuntimeError:  # the waiting loop is closed: its caller answered long ago
+                log.debug("lead %s: delivery report after its caller left", lead.lead_id)
 
         record = inbound_record(self.topic, lead)
         try:
