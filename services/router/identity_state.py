@@ -10,12 +10,7 @@ bound is documented in docs/routing.md.
 
 from __future__ import annotations
 
-from functools import cache
-
 from pydantic import BaseModel, ConfigDict
-
-from services.streaming.codec import AvroCodec
-from services.streaming.records import Serde
 
 MEMORY_MS = 30 * 86_400_000
 MAX_SEEN = 200
@@ -50,9 +45,3 @@ class IdentityState(_Value):
         horizon = seen[-1].received_at_ms - MEMORY_MS
         kept = [s for s in seen if s.received_at_ms >= horizon][-MAX_SEEN:]
         return IdentityState(identity_key=self.identity_key, seen=tuple(kept))
-
-
-@cache
-def identity_serde() -> Serde[IdentityState]:
-    codec = AvroCodec(IdentityState)
-    return Serde(encode=codec.encode, decode=codec.decode)

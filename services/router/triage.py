@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from prometheus_client import CollectorRegistry
 
@@ -19,8 +20,9 @@ from services.leads.events import Lead, RoutingRequest
 from services.leads.routing_config import VersionedConfig
 from services.leads.topics import Topic
 from services.router.config_source import ActiveConfig, config_table
-from services.router.identity_state import IdentityState, identity_serde
-from services.router.owner_facts import OwnerFact, owner_fact_serde
+from services.router.identity_state import IdentityState
+from services.router.owner_facts import owner_fact_serde
+from services.router.ownership import OwnerFact
 from services.router.triage_decision import Duplicate, Routed, triage
 from services.router.triage_metrics import TriageMetrics
 from services.streaming.admin import require_co_partitioned
@@ -28,7 +30,7 @@ from services.streaming.cloudevents import ce_headers
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import InvalidRecord
 from services.streaming.loop import Processor
-from services.streaming.records import InputRecord, OutputRecord
+from services.streaming.records import InputRecord, OutputRecord, Serde
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import StateStore
 from services.streaming.tables import GlobalTable
@@ -36,6 +38,13 @@ from services.streaming.tables import GlobalTable
 APP_ID = "leadrouter-triage"
 SOURCE = "leadrouter/router/triage"
 EVENT_TYPE = "io.leadrouter.routing.assign"
+
+
+@cache
+def identity_serde() -> Serde[IdentityState]:
+    """`router.identity` values: Avro `IdentityState`."""
+    codec = AvroCodec(IdentityState)
+    return Serde(encode=codec.encode, decode=codec.decode)
 
 
 @dataclass(frozen=True, slots=True)

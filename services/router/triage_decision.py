@@ -20,7 +20,7 @@ from enum import StrEnum
 from services.leads.events import Lead, RequestKind, RoutingRequest
 from services.leads.routing_config import RoutingConfig
 from services.router.identity_state import IdentityState, SeenLead
-from services.router.owner_facts import OwnerFact, account_subject, person_subject
+from services.router.ownership import OwnerFact, account_subject, person_subject
 from services.router.rules import route
 from services.router.scoring import score_lead
 

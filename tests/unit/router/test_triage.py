@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from services.leads.routing_config import RoutingConfig
 from services.router.identity_state import MAX_SEEN, MEMORY_MS, IdentityState, SeenLead
-from services.router.owner_facts import OwnerFact, owner_facts
+from services.router.ownership import OwnerFact, owner_facts
 from services.router.triage_decision import Duplicate, Routed, TriagePath, triage
 from tests.unit.router.config_builders import make_config, make_lead, make_pool, make_rep
 

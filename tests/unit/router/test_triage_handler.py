@@ -6,9 +6,8 @@ import pytest
 
 from services.leads.events import Lead, RoutingRequest
 from services.leads.routing_config import VersionedConfig
-from services.router.identity_state import identity_serde
-from services.router.owner_facts import OwnerFact
-from services.router.triage import TriageHandler, TriageTopics
+from services.router.ownership import OwnerFact
+from services.router.triage import TriageHandler, TriageTopics, identity_serde
 from services.streaming.cloudevents import header
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import DecodeError, InvalidRecord

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from services.router.identity_state import IdentityState, SeenLead, identity_serde
+from services.router.identity_state import IdentityState, SeenLead
 from services.router.owner_facts import OwnerFact, owner_fact_records, owner_facts
+from services.router.triage import identity_serde
 from services.streaming.codec import AvroCodec
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
