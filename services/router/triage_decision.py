@@ -84,9 +84,11 @@ def triage(
     if earlier is not None:
         path, pool_id, rule_id = TriagePath.REPEAT, earlier.pool_id, earlier.rule_id
         reason = f"repeat of {earlier.lead_id} within the dedup window"
-        if owner is not None and owner.rep_id in _members(config, pool_id):
+        if owner is not None:
             preferred = owner.rep_id
-            reason += f": its owner {owner.rep_id}"
+            if owner.rep_id not in _members(config, pool_id):
+                pool_id = owner.pool_id  # the earlier lead was taken by a fallback pool
+            reason += f": its owner {owner.rep_id} in pool {pool_id}"
     elif owner is not None:
         path, preferred = owner.path, owner.rep_id
         if owner.rep_id not in _members(config, pool_id):

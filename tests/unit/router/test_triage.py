@@ -85,6 +85,16 @@ def test_a_repeat_within_the_dedup_window_joins_the_earlier_lead_and_its_owner()
     assert "repeat of l1" in out.request.reason
 
 
+def test_a_repeat_follows_its_owner_into_the_pool_that_took_the_earlier_lead() -> None:
+    lead = make_lead("l1", country="DE", received_at_ms=T0)
+    first = routed(triage(config(), None, {}, lead, T0))
+    owners = owned("ann", "general", T0 + 1000, lead_id="l1")  # de had nobody: general took it
+    later = make_lead("l2", country="DE", received_at_ms=T0 + MINUTE)
+    out = routed(triage(config(), first.state, owners, later, T0 + MINUTE))
+    assert (out.request.pool_id, out.request.preferred_owner) == ("general", "ann")
+    assert out.request.is_repeat and out.request.repeat_of == "l1"
+
+
 def test_a_repeat_whose_owner_is_not_known_yet_is_still_marked_and_kept_in_its_pool() -> None:
     first = routed(triage(config(), None, {}, make_lead("l1", country="DE", received_at_ms=T0), T0))
     out = routed(triage(config(), first.state, {}, make_lead("l2", received_at_ms=T0 + 1000), T0))
