@@ -5,7 +5,8 @@ original bytes), read the pool's rotation state, `decide`, and return in the sam
 
 - the `Assignment` (key: lead id, CloudEvents headers, deterministic id), or, when the pool
   found nobody eligible and has a fallback, the onward `RoutingRequest` (key: the fallback pool);
-- the pool's new rotation state (a state-store write; the loop commits it with the outputs);
+- the pool's new rotation state and the lead's `OpenLead` record (written, or deleted when the
+  lead is released or moves on), as state-store writes the loop commits with the outputs;
 - for an assigned lead, its owner facts on `router.owners` for triage's continuity.
 
 Every request yields exactly one of Assignment or onward request. `config` is
@@ -24,7 +25,7 @@ from services.router.decisions import Decided, FallBack, Origin, decide
 from services.router.eligibility import PresenceAt
 from services.router.metrics import RouterMetrics
 from services.router.owner_facts import owner_fact_records, owner_facts
-from services.router.rotation import RotationState
+from services.router.rotation import OpenLead, RotationRecord, RotationState, open_lead_key
 from services.streaming.cloudevents import ce_headers
 from services.streaming.codec import AvroCodec
 from services.streaming.records import InputRecord, OutputRecord, Serde
@@ -33,9 +34,19 @@ from services.streaming.state import StateStore
 SOURCE = "leadrouter/router"
 
 
-def rotation_serde() -> Serde[RotationState]:
-    codec = AvroCodec(RotationState)
-    return Serde(encode=codec.encode, decode=codec.decode)
+def rotation_serde() -> Serde[RotationRecord]:
+    """Both kinds of `router.rotation` record; the writer schema in each value tells them apart."""
+    pools, leads = AvroCodec(RotationState), AvroCodec(OpenLead)
+
+    def encode(record: RotationRecord) -> bytes:
+        return pools.encode(record) if isinstance(record, RotationState) else leads.encode(record)
+
+    def decode(data: bytes) -> RotationRecord:
+        return (
+            leads.decode(data) if data[: len(leads.header)] == leads.header else pools.decode(data)
+        )
+
+    return Serde(encode=encode, decode=decode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +61,7 @@ class AssignHandler:
         self,
         *,
         topics: AssignTopics,
-        store: StateStore[RotationState],
+        store: StateStore[RotationRecord],
         config: Callable[[], VersionedConfig],
         presence: PresenceAt,
         metrics: RouterMetrics,
@@ -70,12 +81,21 @@ class AssignHandler:
         request = self.requests.decode(record.value)
         versioned = self.config()
         self.metrics.config_version.set(versioned.version)
-        key = request.pool_id
-        state = self.store.get(record.partition, key) or RotationState.empty(key)
-        origin = Origin(record.topic, record.partition, record.offset, record.timestamp_ms)
-        decision = decide(versioned, state, self.presence, request, origin)
+        key, partition = request.pool_id, record.partition
+        state = self._state(partition, key)
+        lead_key = open_lead_key(key, request.lead_id)
+        held = self.store.get(partition, lead_key)
+        holder = held.rep_id if isinstance(held, OpenLead) else None
+        origin = Origin(record.topic, partition, record.offset, record.timestamp_ms)
+        decision = decide(versioned, state, self.presence, request, origin, holder=holder)
         if decision.state is not state:
-            self.store.put(record.partition, key, decision.state)
+            self.store.put(partition, key, decision.state)
+        if decision.holder != holder:
+            if decision.holder is None:
+                self.store.delete(partition, lead_key)
+            else:
+                opened = OpenLead(pool_id=key, lead_id=request.lead_id, rep_id=decision.holder)
+                self.store.put(partition, lead_key, opened)
         for verdict in decision.verdicts:
             if verdict.skip is not None:
                 self.metrics.skips.labels(pool=key, reason=verdict.skip.value).inc()
@@ -86,6 +106,10 @@ class AssignHandler:
             outputs = self._decided(decision, versioned)
         self.metrics.decision_seconds.observe(self.monotonic() - started)
         return outputs
+
+    def _state(self, partition: int, pool_id: str) -> RotationState:
+        stored = self.store.get(partition, pool_id)
+        return stored if isinstance(stored, RotationState) else RotationState.empty(pool_id)
 
     def _decided(self, decision: Decided, versioned: VersionedConfig) -> list[OutputRecord]:
         assignment = decision.assignment

@@ -45,6 +45,8 @@ class Origin:
 class Decided:
     assignment: Assignment
     state: RotationState
+    holder: str | None
+    """Who holds the lead open in this pool afterwards (None: nobody)."""
     verdicts: tuple[Verdict, ...] = ()
 
 
@@ -53,6 +55,10 @@ class FallBack:
     request: RoutingRequest
     state: RotationState
     verdicts: tuple[Verdict, ...] = ()
+
+    @property
+    def holder(self) -> str | None:
+        return None
 
 
 Decision = Decided | FallBack
@@ -77,23 +83,26 @@ def decide(
     presence: PresenceAt,
     request: RoutingRequest,
     origin: Origin,
+    *,
+    holder: str | None = None,
 ) -> Decision:
+    """Decide `request` in its pool; `holder` is who holds the lead open there now, if anyone."""
     config = versioned.config
     out = _Emitter(versioned, request, origin)
     if request.kind is RequestKind.RELEASE:
-        return _release(out, state)
+        return _release(out, state, holder)
     if not config.has_pool(request.pool_id):
         reason = f"pool {request.pool_id!r} is not in routing config version {versioned.version}"
-        return Decided(out.unassigned(None, (), reason), state)
+        return Decided(out.unassigned(None, (), reason), state, holder)
     pool = config.pool(request.pool_id)
-    held_by = state.open_leads.get(request.lead_id)
-    if request.kind is RequestKind.ASSIGN and held_by is not None:
-        reason = f"already assigned to {held_by} in pool {pool.id}: a repeated request"
-        return Decided(out.assigned(pool, (), held_by, reason), state)
+    if request.kind is RequestKind.ASSIGN and holder is not None:
+        reason = f"already assigned to {holder} in pool {pool.id}: a repeated request"
+        return Decided(out.assigned(pool, (), holder, reason), state, holder)
     excluded = set(request.previous_owners)
     if request.kind is RequestKind.REASSIGN:
-        owner, state = state.release(request.lead_id)
-        excluded |= {owner} if owner else set()
+        if holder is not None:
+            state = state.release(holder)
+            excluded.add(holder)
         excluded |= {request.rep_id} if request.rep_id else set()
     ask = Ask(
         at_ms=request.requested_at_ms,
@@ -109,7 +118,7 @@ def decide(
         why = "preferred owner" if decision.by_preference else f"{pool.strategy.value} turn"
         reason = f"assigned to {decision.rep_id} in pool {pool.id} ({why})"
         assignment = out.assigned(pool, candidates, decision.rep_id, reason)
-        return Decided(assignment, new_state, verdicts)
+        return Decided(assignment, new_state, decision.rep_id, verdicts)
     fallback = pool.fallback
     if fallback is not None and fallback not in out.tried and config.has_pool(fallback):
         onward = request.model_copy(
@@ -126,12 +135,12 @@ def decide(
         )
         return FallBack(onward, state, verdicts)
     reason = f"nobody eligible in pools {', '.join(out.tried)}: {_skip_summary(candidates)}"
-    return Decided(out.unassigned(pool, candidates, reason), state, verdicts)
+    return Decided(out.unassigned(pool, candidates, reason), state, None, verdicts)
 
 
-def _release(out: _Emitter, state: RotationState) -> Decided:
+def _release(out: _Emitter, state: RotationState, owner: str | None) -> Decided:
     pool_id = out.request.pool_id
-    owner, new_state = state.release(out.request.lead_id)
+    new_state = state if owner is None else state.release(owner)
     if owner is None:
         reason = f"lead was not open in pool {pool_id}: nothing to free"
     else:
@@ -140,7 +149,7 @@ def _release(out: _Emitter, state: RotationState) -> Decided:
     pool = config.pool(pool_id) if config.has_pool(pool_id) else None
     rep = owner or out.request.rep_id
     trace = out.trace(pool, (), owner)
-    return Decided(out.assignment(pool_id, rep, reason, trace, Outcome.RELEASED), new_state)
+    return Decided(out.assignment(pool_id, rep, reason, trace, Outcome.RELEASED), new_state, None)
 
 
 def _candidates(

@@ -94,6 +94,7 @@ def replay(
     codec = AvroCodec(RoutingRequest)
     decisions = AvroCodec(Assignment)
     states: dict[str, RotationState] = {}
+    holders: dict[tuple[str, str], str] = {}
     report = ReplayReport()
     newest = max(configs) if configs else None
     for record in requests:
@@ -109,8 +110,15 @@ def replay(
             continue
         state = states.get(request.pool_id) or RotationState.empty(request.pool_id)
         origin = Origin(record.topic, record.partition, record.offset, record.timestamp_ms)
-        decision = decide(configs[version], state, presence, request, origin)
+        lead = (request.pool_id, request.lead_id)
+        decision = decide(
+            configs[version], state, presence, request, origin, holder=holders.get(lead)
+        )
         states[request.pool_id] = decision.state
+        if decision.holder is None:
+            holders.pop(lead, None)
+        else:
+            holders[lead] = decision.holder
         if isinstance(decision, Decided):
             value = decisions.encode(decision.assignment)
             key = decision.assignment.lead_id.encode()

@@ -1,19 +1,26 @@
-"""A pool's rotation state: the value strategies take and return, kept in `router.rotation`.
+"""A pool's rotation state, and its open leads: the values kept in `router.rotation`.
 
-One record per pool (key: pool id), mirrored by `schemas/RotationState.avsc`. Everything a
-decision depends on besides the config, the presence book and the request itself lives here, so
-a decision sequence replayed from the same initial state reproduces itself exactly.
+Two kinds of record share the topic (both compacted, both in the pool's partition):
 
-Capacity is counted per pool: `open_leads` holds the leads *this pool* assigned and nobody has
-released, and a member's `day_count` the leads *this pool* gave them on their local `day`. A rep
-in two pools has each pool's `max_open` and `daily_cap` checked against that pool's own counts
-(the pools may live on different partitions, so no one handler can see both; see
-docs/routing.md, "Capacity across pools").
+- key `<pool_id>`: the pool's `RotationState` (`schemas/RotationState.avsc`), what strategies
+  take and return: every member's credit, counts and open leads;
+- key `<pool_id>/<lead_id>`: an `OpenLead` (`schemas/OpenLead.avsc`) for each lead the pool
+  assigned and nobody released yet, so a release knows whose count to lower and a second
+  release of the same lead frees nothing. Pool ids cannot contain `/`, so the keys never clash.
+
+Open leads are records of their own, not a map inside the pool's record, so the pool's record
+stays small however many leads are open (it is rewritten every transaction).
+
+Capacity is counted per pool: a member's `open` is the leads *this pool* gave them that are
+still open, `day_count` the leads *this pool* gave them on their local `day`. A rep in two pools
+has each pool's `max_open` and `daily_cap` checked against that pool's own counts (the pools may
+live on different partitions, so no one handler can see both; see docs/routing.md, "Capacity
+across pools").
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 
 class _Value(BaseModel):
@@ -27,6 +34,7 @@ class MemberStanding(_Value):
     last_assigned_seq: int = -1
     day: str = ""
     day_count: int = 0
+    open: int = 0
 
     def count_on(self, day: str) -> int:
         """Leads this pool gave the member on local date `day`."""
@@ -37,7 +45,6 @@ class RotationState(_Value):
     pool_id: str
     decisions: int = 0
     members: tuple[MemberStanding, ...] = ()
-    open_leads: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
     def empty(cls, pool_id: str) -> RotationState:
@@ -50,25 +57,37 @@ class RotationState(_Value):
                 return member
         return MemberStanding(rep_id=rep_id)
 
-    def open_count(self, rep_id: str) -> int:
-        return sum(1 for owner in self.open_leads.values() if owner == rep_id)
-
     def open_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for owner in self.open_leads.values():
-            counts[owner] = counts.get(owner, 0) + 1
-        return counts
+        return {m.rep_id: m.open for m in self.members}
 
-    def release(self, lead_id: str) -> tuple[str | None, RotationState]:
-        """Free a lead's capacity: (the rep who held it, or None if it was not open; new state)."""
-        owner = self.open_leads.get(lead_id)
-        if owner is None:
-            return None, self
-        remaining = {k: v for k, v in self.open_leads.items() if k != lead_id}
-        return owner, self.model_copy(update={"open_leads": remaining})
+    def release(self, rep_id: str) -> RotationState:
+        """One fewer open lead for `rep_id` (never below zero; a rep no longer a member: as is)."""
+        members = tuple(
+            m.model_copy(update={"open": max(0, m.open - 1)}) if m.rep_id == rep_id else m
+            for m in self.members
+        )
+        return self.model_copy(update={"members": members})
 
     def deviation(self, total_weight: int) -> float:
         """Max |actual - ideal| share across members, in leads (credit / total weight)."""
         if total_weight <= 0 or not self.members:
             return 0.0
         return max(abs(m.credit) for m in self.members) / total_weight
+
+
+class OpenLead(_Value):
+    pool_id: str
+    lead_id: str
+    rep_id: str
+
+    @property
+    def key(self) -> str:
+        return open_lead_key(self.pool_id, self.lead_id)
+
+
+def open_lead_key(pool_id: str, lead_id: str) -> str:
+    return f"{pool_id}/{lead_id}"
+
+
+RotationRecord = RotationState | OpenLead
+"""What `router.rotation` holds under either kind of key."""

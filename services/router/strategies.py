@@ -120,7 +120,6 @@ class Strategy:
             update={
                 "decisions": state.decisions + 1,
                 "members": members,
-                "open_leads": {**state.open_leads, request.lead_id: chosen},
             }
         )
         return Picked(chosen, by_preference, shown), new_state
@@ -169,5 +168,6 @@ def _after(
             "last_assigned_seq": state.decisions,
             "day": contender.day,
             "day_count": standing.count_on(contender.day) + 1,
+            "open": standing.open + 1,
         }
     )

@@ -11,7 +11,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from services.leads.events import Assignment, RepPresence, RoutingRequest
 from services.leads.topics import Topic
 from services.router.assign import rotation_serde
-from services.router.rotation import RotationState
+from services.router.rotation import OpenLead, RotationState
 from services.streaming.codec import AvroCodec
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import read_to_end
@@ -92,13 +92,26 @@ def read_decisions(settings: KafkaSettings, wanted: int, deadline_s: float) -> l
     return seen
 
 
-def final_states(settings: KafkaSettings) -> dict[str, RotationState]:
+def final_states(
+    settings: KafkaSettings,
+) -> tuple[dict[str, RotationState], dict[tuple[str, str], str]]:
+    """router.rotation as it ends: each pool's state, and (pool, lead) -> rep for open leads."""
     serde = rotation_serde()
     states: dict[str, RotationState] = {}
+    open_leads: dict[tuple[str, str], str] = {}
 
     def apply(_partition: int, key: bytes | None, value: bytes | None) -> None:
-        assert key is not None and value is not None
-        states[key.decode()] = serde.decode(value)
+        assert key is not None
+        name = key.decode()
+        if value is None:
+            pool, _, lead = name.partition("/")
+            open_leads.pop((pool, lead), None)
+            return
+        record = serde.decode(value)
+        if isinstance(record, OpenLead):
+            open_leads[(record.pool_id, record.lead_id)] = record.rep_id
+        else:
+            states[name] = record
 
     read_to_end(settings, settings.topic(Topic.ROTATION_STATE), [0, 1, 2, 3], apply)
-    return states
+    return states, open_leads

@@ -177,6 +177,8 @@ class Expected:
     unassigned: int
     released: int
     states: dict[str, RotationState]
+    open_leads: dict[tuple[str, str], str]
+    """(pool, lead) -> the rep holding it."""
 
 
 def expected(
@@ -195,6 +197,7 @@ def expected(
     }
     book = PresenceBook(presence)
     states: dict[str, RotationState] = {}
+    holders: dict[tuple[str, str], str] = {}
     per_rep: Counter[str] = Counter()
     unassigned = released = 0
     origin = Origin("routing.requests", 0, 0, 0)
@@ -204,8 +207,13 @@ def expected(
         request = queue.pop(0) if queue else overflow.pop(0)
         config = configs[version_of.get(request.request_id, 1)]
         state = states.get(request.pool_id) or RotationState.empty(request.pool_id)
-        decision = decide(config, state, book.status_at, request, origin)
+        lead = (request.pool_id, request.lead_id)
+        decision = decide(config, state, book.status_at, request, origin, holder=holders.get(lead))
         states[request.pool_id] = decision.state
+        if decision.holder is None:
+            holders.pop(lead, None)
+        else:
+            holders[lead] = decision.holder
         if isinstance(decision, FallBack):
             overflow.append(decision.request)
             continue
@@ -215,7 +223,7 @@ def expected(
             per_rep[decision.assignment.rep_id] += 1
         unassigned += outcome is Outcome.UNASSIGNED
         released += outcome is Outcome.RELEASED
-    return Expected(per_rep, unassigned, released, states)
+    return Expected(per_rep, unassigned, released, states, holders)
 
 
 def tally(assignments: list[Assignment]) -> tuple[Counter[str], int, int]:

@@ -3,7 +3,9 @@ from __future__ import annotations
 import pytest
 
 from services.leads.events import Outcome, PresenceStatus, RequestKind
+from services.router.assign import rotation_serde
 from services.router.owner_facts import owner_fact_serde
+from services.router.rotation import OpenLead, RotationState
 from services.streaming.cloudevents import header
 from services.streaming.errors import DecodeError
 from services.streaming.records import InputRecord
@@ -124,8 +126,12 @@ def test_release_frees_capacity_once_and_is_idempotent() -> None:
     assert router.decide(make_request("l2")).rep_id == "bob"
     assert router.decide(make_request("l3")).outcome is Outcome.UNASSIGNED
     release = make_request("l1", kind=RequestKind.RELEASE, lead=None, rep_id="ann")
+    assert router.store.get(0, "general/l1") == OpenLead(
+        pool_id="general", lead_id="l1", rep_id="ann"
+    )
     released = router.decide(release)
     assert (released.outcome, released.rep_id) == (Outcome.RELEASED, "ann")
+    assert router.store.get(0, "general/l1") is None
     again = router.decide(release.model_copy(update={"request_id": "another"}))
     assert again.outcome is Outcome.RELEASED and "nothing to free" in again.reason
     assert router.decide(make_request("l4")).rep_id == "ann"
@@ -190,3 +196,11 @@ def test_a_config_switch_applies_to_the_next_request_and_is_recorded() -> None:
     )
     assignment = router.decide(make_request("l2"))
     assert (assignment.trace.config_version, assignment.rep_id) == (2, "cat")
+
+
+def test_rotation_records_of_both_kinds_round_trip_through_one_serde() -> None:
+    serde = rotation_serde()
+    state = RotationState(pool_id="general", decisions=3)
+    lead = OpenLead(pool_id="general", lead_id="l1", rep_id="ann")
+    assert serde.decode(serde.encode(state)) == state
+    assert serde.decode(serde.encode(lead)) == lead

@@ -87,7 +87,10 @@ def test_a_local_holiday_is_skipped_as_holiday() -> None:
 
 
 def test_max_open_counts_this_pools_open_leads() -> None:
-    state = RotationState(pool_id="general", open_leads={"l1": "ann", "l2": "ann", "l3": "bob"})
+    state = RotationState(
+        pool_id="general",
+        members=(MemberStanding(rep_id="ann", open=2), MemberStanding(rep_id="bob", open=1)),
+    )
     verdict = verdict_for_ann({"max_open": 2}, state=state)
     assert verdict.skip is SkipReason.MAX_OPEN and verdict.detail == "2 open of 2"
     assert verdict_for_ann({"max_open": 3}, state=state).eligible

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.router.fairness import FairnessPolicy
-from services.router.rotation import RotationState
+from services.router.rotation import MemberStanding, RotationState
 from services.router.strategies import (
     Decision,
     NobodyEligible,
@@ -92,7 +92,8 @@ def test_every_request_gets_exactly_one_decision_and_never_an_ineligible_rep(
         if any(a is EL for a in availability.values()):
             assert isinstance(decision, Picked)
             assert availability[decision.rep_id] is EL
-            assert state.open_leads[f"l{i}"] == decision.rep_id
+            chosen = state.standing(decision.rep_id)
+            assert chosen.open == before.standing(decision.rep_id).open + 1
             assert state.decisions == before.decisions + 1
         else:
             assert isinstance(decision, NobodyEligible)
@@ -143,7 +144,10 @@ def test_ineligible_preferred_owner_falls_back_to_the_rotation() -> None:
 
 
 def test_least_loaded_picks_fewest_open_then_the_standard_tie_break() -> None:
-    state = RotationState(pool_id="p", open_leads={"a1": "ann", "a2": "ann", "b1": "bob"})
+    state = RotationState(
+        pool_id="p",
+        members=(MemberStanding(rep_id="ann", open=2), MemberStanding(rep_id="bob", open=1)),
+    )
     strategy = Strategy(StrategyKind.LEAST_LOADED)
     decision, state = strategy(state, contenders({"ann": 1, "bob": 1, "cat": 1}), PickRequest("c1"))
     assert isinstance(decision, Picked) and decision.rep_id == "cat"
