@@ -111,18 +111,17 @@ class Stack:
 
     def start(self, say: Callable[[str], None] = print, timeout_s: float = 90.0) -> None:
         """Broker, topics, config, services; raises StackError (after stopping) on failure."""
-        report = say
         try:
-            self._start_broker(report)
+            self._start_broker(say)
             settings = self.settings()
             create_topics(settings, partitions=4)
             self._publish_config(settings)
-            report(f"published the routing config {self.config_path.name}")
+            say(f"published the routing config {self.config_path.name}")
             self.log_dir.mkdir(parents=True, exist_ok=True)
             for spec in self.specs():
                 self._spawn(spec)
             self._wait_ready(timeout_s)
-            report("ingest, router and sla_watcher are up")
+            say("ingest, router and sla_watcher are up")
         except (BrokerError, TransientError, StackError) as exc:
             self.stop()
             raise StackError(str(exc)) from exc
