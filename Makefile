@@ -35,6 +35,7 @@ down: setup
 	@$(VENV)/bin/leadrouter down
 
 test: setup
+	@scripts/setup-system.sh promtool:prometheus  # a real Prometheus for tests/e2e
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -8,8 +8,6 @@ missing=()
 java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1 || true)
 if [ -z "${java_major}" ] || [ "${java_major}" -lt 17 ]; then missing+=(openjdk-17-jre-headless); fi
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
-# promtool and a real Prometheus for the metrics and alert-rule tests (tests/e2e).
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 for extra in "$@"; do
   command -v "${extra%%:*}" >/dev/null 2>&1 || missing+=("${extra##*:}")
 done
