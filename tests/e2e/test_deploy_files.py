@@ -43,7 +43,7 @@ def manifests() -> list[Path]:
 def promtool() -> str:
     found = shutil.which("promtool")
     if found is None:
-        pytest.fail("promtool is missing: `make setup` installs Debian's prometheus package")
+        pytest.fail("promtool is missing: `make test` installs it (Debian's prometheus)")
     return found
 
 

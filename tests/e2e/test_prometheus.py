@@ -44,7 +44,7 @@ def free_port() -> int:
 def binary(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        pytest.fail(f"{name} is missing: `make setup` installs Debian's prometheus package")
+        pytest.fail(f"{name} is missing: `make test` installs it (Debian's prometheus)")
     return found
 
 
