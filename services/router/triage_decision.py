@@ -143,9 +143,10 @@ def _owner(
     continuity = config.continuity
     person = owners.get(person_subject(lead.identity_key))
     account = owners.get(account_subject(lead.company_domain)) if lead.company_domain else None
-    candidates: list[tuple[OwnerFact | None, int, TriagePath, str]] = []
+    candidates: list[tuple[OwnerFact | None, int | None, TriagePath, str]] = []
     if earlier is not None and person is not None and memory.has_seen(person.lead_id):
-        candidates.append((person, -1, TriagePath.REPEAT, "owner of the earlier lead"))
+        # the owner of a lead this person sent recently: no window applies
+        candidates.append((person, None, TriagePath.REPEAT, "owner of the earlier lead"))
     candidates.append((person, continuity.person_window_ms, TriagePath.PERSON, "person's owner"))
     candidates.append(
         (account, continuity.company_domain_window_ms, TriagePath.ACCOUNT, "account's owner")
@@ -155,7 +156,7 @@ def _owner(
             continue  # a zero window turns that kind of continuity off
         if fact.rep_id not in _members(config, fact.pool_id):
             continue
-        if window > 0 and not 0 <= lead.received_at_ms - fact.assigned_at_ms <= window:
-            continue
+        if window is not None and not 0 <= lead.received_at_ms - fact.assigned_at_ms <= window:
+            continue  # too old, or decided after this lead arrived (a replay sees the future)
         return _Owner(fact.rep_id, fact.pool_id, path, f"{label} {fact.rep_id} from {fact.lead_id}")
     return None
