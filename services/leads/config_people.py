@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
@@ -17,6 +18,15 @@ ScheduleRef = Annotated[
 """A schedule's name, or weekly hours written in place."""
 SCHEDULE_REF_TAGS = frozenset({"schedule-name", "inline-hours"})
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str | None) -> str | None:
+    """Notifications go here, so a typo should fail validation, not a 3 a.m. escalation."""
+    if value is not None and not _EMAIL.match(value.strip()):
+        raise ValueError(f"expected an email address like 'ann@example.com', got {value!r}")
+    return None if value is None else value.strip()
+
 
 class Manager(ConfigModel):
     """Someone escalations go to who does not take leads from a pool."""
@@ -24,6 +34,8 @@ class Manager(ConfigModel):
     id: Id
     name: str
     email: str | None = None
+
+    _email = field_validator("email")(_email)
 
 
 class Rep(ConfigModel):
@@ -50,3 +62,4 @@ class Rep(ConfigModel):
         return name
 
     _skills = field_validator("skills", "languages")(normalized_words)
+    _email = field_validator("email")(_email)

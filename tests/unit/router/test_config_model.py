@@ -199,3 +199,10 @@ def test_the_model_is_frozen() -> None:
     with pytest.raises(Exception, match="frozen"):
         config.default_pool = "other"  # type: ignore[misc]
     assert isinstance(config, RoutingConfig)
+
+
+def test_emails_are_checked_because_notifications_go_there() -> None:
+    doc = make_doc(reps=[make_rep("ann", email="ann.example.com"), make_rep("bob")])
+    assert problems_of(doc) == [
+        "reps[0].email: expected an email address like 'ann@example.com', got 'ann.example.com'"
+    ]
