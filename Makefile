@@ -35,7 +35,7 @@ down: setup
 	@$(VENV)/bin/leadrouter down
 
 test: setup
-	@scripts/setup-system.sh promtool:prometheus  # a real Prometheus for tests/e2e
+	@scripts/setup-system.sh promtool:prometheus docker-compose:docker-compose  # for tests/e2e
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
