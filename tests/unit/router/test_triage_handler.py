@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from services.leads.events import Lead, RoutingRequest
 from services.leads.routing_config import VersionedConfig
 from services.router.ownership import OwnerFact
 from services.router.triage import TriageHandler, TriageTopics, identity_serde
+from services.router.triage_metrics import TriageMetrics
 from services.streaming.cloudevents import header
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import DecodeError, InvalidRecord
@@ -97,3 +99,21 @@ def test_a_tombstone_is_refused_not_skipped() -> None:
     record = InputRecord("leads.inbound", 3, 0, b"k", None, timestamp_ms=1)
     with pytest.raises(InvalidRecord, match="missing_value"):
         make_handler()(record)
+
+
+def test_metrics_count_paths_rules_and_the_config_version() -> None:
+    registry = CollectorRegistry()
+    handler = make_handler()
+    handler.metrics = TriageMetrics.create(registry)
+    lead = make_lead("lead-1")
+    handler(inbound(lead, offset=0))
+    handler(inbound(lead, offset=1))
+
+    def sample(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    assert sample("leadrouter_triage_leads_total", path="new") == 1
+    assert sample("leadrouter_triage_leads_total", path="duplicate") == 1
+    assert sample("leadrouter_triage_rule_matches_total", rule="default") == 1
+    assert sample("leadrouter_triage_config_version") == 7
+    assert sample("leadrouter_triage_lead_score_count") == 1
