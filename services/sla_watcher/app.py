@@ -38,6 +38,7 @@ def build(kafka: KafkaSettings, settings: SlaSettings, registry: CollectorRegist
         activity=kafka.topic(Topic.ACTIVITY),
         escalations=kafka.topic(Topic.ESCALATIONS),
         requests=kafka.topic(Topic.ROUTING_REQUESTS),
+        dead_letter=kafka.topic(Topic.DEAD_LETTER),
     )
     store = TimerStore(kafka.topic(Topic.SLA_TIMERS))
     require_co_partitioned(kafka, [topics.assignments, topics.activity, store.topic])
@@ -57,7 +58,9 @@ def build(kafka: KafkaSettings, settings: SlaSettings, registry: CollectorRegist
             grace_ms=settings.grace_ms,
             retention_ms=settings.retention_ms,
             max_catch_up_ms=settings.max_catch_up_ms,
+            early_activity_wait_ms=settings.early_activity_wait_ms,
         ),
+        service=kafka.topic(APP_ID),
     )
     processor = Processor(
         app_id=kafka.topic(APP_ID),
@@ -66,7 +69,7 @@ def build(kafka: KafkaSettings, settings: SlaSettings, registry: CollectorRegist
         stores=[store],
         tables=[table],
         tick=handler.tick,
-        dead_letter_topic=kafka.topic(Topic.DEAD_LETTER),
+        dead_letter_topic=topics.dead_letter,
     )
     return SlaWatcher(processor, handler, config)
 

@@ -19,15 +19,17 @@ from services.leads.events import (
     Outcome,
 )
 from services.leads.routing_config import RoutingConfig
+from services.sla_watcher.early_activity import dead_letters, kept, restored, unknown_lead
 from services.sla_watcher.effects import Transition
 from services.sla_watcher.event_records import escalation_record, request_record
 from services.sla_watcher.metrics import SlaMetrics
 from services.sla_watcher.policies import owner_context
 from services.sla_watcher.steps import fire_due
-from services.sla_watcher.timer_state import TimerStatus
+from services.sla_watcher.timer_state import ParkedRecord, SlaTimer, TimerStatus
 from services.sla_watcher.timer_store import TimerStore
-from services.sla_watcher.transitions import on_activity, on_assignment
+from services.sla_watcher.transitions import on_activity, on_assignment, park
 from services.streaming.codec import AvroCodec
+from services.streaming.dead_letters import dead_letter_record
 from services.streaming.errors import InvalidRecord
 from services.streaming.records import InputRecord, OutputRecord
 
@@ -42,6 +44,7 @@ class WatcherTopics:
     activity: str
     escalations: str
     requests: str
+    dead_letter: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class WatcherTiming:
     sweep_interval_ms: int = 60_000
     max_catch_up_ms: int = 60_000
     """While the input lags, steps wait for it to be read, but never longer than this."""
+    early_activity_wait_ms: int = 5_000
+    """Activity read before its lead's assignment waits this long for it."""
 
 
 @dataclass
@@ -62,6 +67,8 @@ class SlaHandler:
     config: Callable[[], RoutingConfig | None]
     metrics: SlaMetrics
     timing: WatcherTiming = field(default_factory=WatcherTiming)
+    service: str = "leadrouter-sla-watcher"
+    """Named in dead letters the handler writes itself (for parked activity)."""
     _assignments: AvroCodec[Assignment] = field(default_factory=lambda: AvroCodec(Assignment))
     _activity: AvroCodec[LeadActivity] = field(default_factory=lambda: AvroCodec(LeadActivity))
     _last_sweep: dict[int, int] = field(default_factory=dict)
@@ -81,7 +88,11 @@ class SlaHandler:
         """Fire every due step of the partition's timers; purge idle finished entries."""
         read_up_to = self._input_position(partition, now_ms)
         outputs: list[OutputRecord] = []
-        for timer in list(self.store.running(partition)):
+        for timer in list(self.store.waking(partition)):
+            if timer.status is TimerStatus.AWAITING_ASSIGNMENT:
+                if timer.deadline_ms is not None and now_ms >= timer.deadline_ms:
+                    outputs += self._give_up(partition, timer, now_ms)
+                continue
             transition = fire_due(timer, now_ms, self.timing.grace_ms, read_up_to)
             if transition.changed:
                 outputs += self._apply(partition, timer.lead_id, transition, None)
@@ -118,6 +129,11 @@ class SlaHandler:
                 f"rep_id: assignment {assignment.assignment_id} is 'assigned' but names no rep",
             )
         current = self.store.get(record.partition, assignment.lead_id)
+        parked: tuple[ParkedRecord, ...] = ()
+        if current is not None and current.status is TimerStatus.AWAITING_ASSIGNMENT:
+            if assignment.outcome is Outcome.RELEASED:
+                return []
+            parked, current = current.parked, None  # the lead starts here; its activity follows
         config = self.config()
         if assignment.outcome is Outcome.UNASSIGNED:
             last_owner = (
@@ -134,19 +150,30 @@ class SlaHandler:
                     "no routing config loaded" if config is None else "per the routing config",
                 )
         transition = on_assignment(current, assignment, context, record.timestamp_ms)
-        return self._apply(record.partition, assignment.lead_id, transition, None)
+        outputs = self._apply(record.partition, assignment.lead_id, transition, None)
+        for early in parked:
+            outputs += self._activity_record(restored(early), replayed=True)
+        return outputs
 
-    def _activity_record(self, record: InputRecord) -> list[OutputRecord]:
+    def _activity_record(self, record: InputRecord, replayed: bool = False) -> list[OutputRecord]:
+        """Apply activity; park it when its lead has no assignment yet (see early_activity).
+
+        `replayed`: parked activity applied once the assignment came; if the lead is gone
+        again by then (an earlier parked record closed it), it is refused at once.
+        """
         activity = self._activity.decode(record.value)
         _require_key(record, activity.lead_id)
         timer = self.store.get(record.partition, activity.lead_id)
-        if timer is None:
+        if replayed and timer is None:
+            error = unknown_lead(activity.lead_id, activity.activity_id, activity.type.value)
             self.metrics.unknown_activity.labels(type=activity.type.value).inc()
-            raise InvalidRecord(
-                "unknown_lead",
-                f"lead_id: no lead {activity.lead_id!r} is tracked (never assigned, already "
-                f"closed, or purged); {activity.type.value} activity {activity.activity_id}",
-            )
+            return [dead_letter_record(self.topics.dead_letter, self.service, record, error,
+                                       record.timestamp_ms)]  # fmt: skip
+        if timer is None or timer.status is TimerStatus.AWAITING_ASSIGNMENT:
+            wait_ms = self.timing.early_activity_wait_ms
+            transition = park(timer, kept(record), activity.lead_id, record.timestamp_ms, wait_ms)
+            self.metrics.activity.labels(type=activity.type.value, result="parked").inc()
+            return self._apply(record.partition, activity.lead_id, transition, None)
         transition = on_activity(timer, activity, record.timestamp_ms)
         return self._apply(record.partition, activity.lead_id, transition, activity.type.value)
 
@@ -163,6 +190,16 @@ class SlaHandler:
         outputs = [escalation_record(self.topics.escalations, e) for e in transition.escalations]
         outputs += [request_record(self.topics.requests, r) for r in transition.requests]
         return outputs
+
+    def _give_up(self, partition: int, entry: SlaTimer, now_ms: int) -> list[OutputRecord]:
+        """No assignment came for parked activity in time: dead-letter it, forget the lead."""
+        self.store.delete(partition, entry.lead_id)
+        reasons = []
+        for parked in entry.parked:
+            activity = self._activity.decode(parked.value)
+            self.metrics.unknown_activity.labels(type=activity.type.value).inc()
+            reasons.append(unknown_lead(entry.lead_id, activity.activity_id, activity.type.value))
+        return dead_letters(self.topics.dead_letter, self.service, entry, reasons, now_ms)
 
     def _purge(self, partition: int, now_ms: int) -> None:
         cutoff = now_ms - self.timing.retention_ms

@@ -19,4 +19,7 @@ class SlaSettings(BaseSettings):
     max_catch_up_ms: int = Field(default=60_000, ge=0)
     """While the inputs lag (a backlog after a restart), due steps wait until the activity
     written before their due time has been read, but never longer than this."""
+    early_activity_wait_ms: int = Field(default=5_000, ge=0)
+    """Activity read before its lead's assignment waits this long for it, then is dead-lettered
+    as `unknown_lead`."""
     commit_interval_ms: int = Field(default=100, ge=10)

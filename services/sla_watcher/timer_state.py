@@ -2,6 +2,8 @@
 
 One entry per lead id, from its first assignment until it is closed (or idle past retention),
 so late activity is recognised and closing a lead always finds the owner whose capacity to free.
+Activity read before any assignment of its lead waits here too (`awaiting_assignment`), since
+the two input topics are read side by side and a fast CRM can overtake the assignment.
 """
 
 from __future__ import annotations
@@ -20,6 +22,20 @@ class TimerStatus(StrEnum):
     TOUCHED = "touched"
     ESCALATED = "escalated"
     CLOSED = "closed"
+    AWAITING_ASSIGNMENT = "awaiting_assignment"
+
+
+class ParkedRecord(BaseModel):
+    """An input record kept whole in state (activity that came before its assignment)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None = None
+    value: bytes | None = None
+    timestamp_ms: int
 
 
 class SlaTimer(BaseModel):
@@ -47,6 +63,7 @@ class SlaTimer(BaseModel):
     touched_at_ms: int | None = None
     updated_at_ms: int
     lead: Lead | None = None
+    parked: tuple[ParkedRecord, ...] = ()
 
     def next_step(self) -> tuple[EscalationStep, int] | None:
         """The next step this timer will fire and when it is due; None when it is stopped.
@@ -58,6 +75,14 @@ class SlaTimer(BaseModel):
         if self.notified < len(self.notify_due_ms):
             return EscalationStep.NOTIFY, self.notify_due_ms[self.notified]
         return deadline_step(self.reassignments, self.max_reassignments), self.deadline_ms
+
+    def wakes_at(self) -> int | None:
+        """When a tick next has something to do for this entry: a step, or giving up on parked
+        activity (its `deadline_ms`); None when only an input can move it."""
+        if self.status is TimerStatus.AWAITING_ASSIGNMENT:
+            return self.deadline_ms
+        step = self.next_step()
+        return None if step is None else step[1]
 
     def due_step(self, now_ms: int, grace_ms: int) -> tuple[EscalationStep, int] | None:
         step = self.next_step()

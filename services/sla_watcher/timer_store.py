@@ -1,9 +1,10 @@
-"""`sla.timers` as a state store that also knows which of its entries have a running clock.
+"""`sla.timers` as a state store that also knows which of its entries a tick may act on.
 
-A tick must only look at timers that can fire, not at every finished entry kept for late
-activity; this store keeps that set beside the committed map, rebuilt on restore, updated on
-commit and untouched by a rollback (the set follows the committed map, and pending writes are
-looked at directly), so it never disagrees with what `sla.timers` says.
+A tick must only look at timers that can fire (and parked activity that can expire), not at
+every finished entry kept for late activity. This store keeps that set beside the committed
+map: rebuilt on restore, updated on commit, untouched by a rollback (the set follows the
+committed map, and pending writes are looked at directly), so it never disagrees with what
+`sla.timers` says.
 """
 
 from __future__ import annotations
@@ -24,19 +25,20 @@ def timer_serde() -> Serde[SlaTimer]:
 class TimerStore(StateStore[SlaTimer]):
     def __init__(self, topic: str) -> None:
         super().__init__(topic, timer_serde())
-        self._running: dict[int, set[str]] = {}
+        self._waking: dict[int, set[str]] = {}
         self._written: dict[int, set[str]] = {}
 
-    def running(self, partition: int) -> Iterator[SlaTimer]:
-        """Timers of `partition` with a step still to fire, pending writes included."""
-        keys = self._running.get(partition, set()) | self._written.get(partition, set())
+    def waking(self, partition: int) -> Iterator[SlaTimer]:
+        """Entries of `partition` a tick may act on (`wakes_at()`), pending writes included."""
+        keys = self._waking.get(partition, set()) | self._written.get(partition, set())
         for key in sorted(keys):  # sorted: a tick's outputs come in a reproducible order
             timer = self.get(partition, key)
-            if timer is not None and timer.next_step() is not None:
+            if timer is not None and timer.wakes_at() is not None:
                 yield timer
 
     def running_count(self, partition: int) -> int:
-        return sum(1 for _ in self.running(partition))
+        """Timers of `partition` whose first-touch clock is running."""
+        return sum(1 for timer in self.waking(partition) if timer.next_step() is not None)
 
     # -- keeping the running set in step with the committed map ------------------------------
     def put(self, partition: int, key: str, value: SlaTimer) -> None:
@@ -52,13 +54,13 @@ class TimerStore(StateStore[SlaTimer]):
         for partition, keys in self._written.items():
             if partition not in self.partitions:
                 continue  # revoked while the transaction was open
-            running = self._running.setdefault(partition, set())
+            waking = self._waking.setdefault(partition, set())
             for key in keys:
                 timer = self.get(partition, key)
-                if timer is not None and timer.next_step() is not None:
-                    running.add(key)
+                if timer is not None and timer.wakes_at() is not None:
+                    waking.add(key)
                 else:
-                    running.discard(key)
+                    waking.discard(key)
         self._written.clear()
 
     def rollback(self) -> None:
@@ -68,13 +70,13 @@ class TimerStore(StateStore[SlaTimer]):
     def adopt(self, partition: int, entries: dict[str, SlaTimer] | None = None) -> None:
         super().adopt(partition, entries)
         self._written.pop(partition, None)
-        self._running[partition] = {
-            key for key, timer in (entries or {}).items() if timer.next_step() is not None
+        self._waking[partition] = {
+            key for key, timer in (entries or {}).items() if timer.wakes_at() is not None
         }
 
     def drop(self, partitions: Iterable[int]) -> None:
         partitions = list(partitions)
         super().drop(partitions)
         for partition in partitions:
-            self._running.pop(partition, None)
+            self._waking.pop(partition, None)
             self._written.pop(partition, None)

@@ -41,7 +41,7 @@ from services.sla_watcher.effects import (
     unchanged,
 )
 from services.sla_watcher.steps import miss
-from services.sla_watcher.timer_state import SlaTimer, TimerStatus
+from services.sla_watcher.timer_state import ParkedRecord, SlaTimer, TimerStatus
 
 TOUCHES = frozenset({ActivityType.FIRST_TOUCH, ActivityType.ACCEPTED, ActivityType.CONTACTED})
 CLOSES = frozenset({ActivityType.CLOSED_WON, ActivityType.CLOSED_LOST, ActivityType.DISQUALIFIED})
@@ -235,3 +235,29 @@ def _drop_owner(timer: SlaTimer, activity: LeadActivity, now_ms: int) -> Transit
         }
     )
     return Transition(dropped, requests=(release,))
+
+
+def park(
+    current: SlaTimer | None, record: ParkedRecord, lead_id: str, now_ms: int, wait_ms: int
+) -> Transition:
+    """Keep activity read before any assignment of its lead, until `now_ms + wait_ms` at most.
+
+    Later activity for the same lead joins the first and expires with it.
+    """
+    if current is not None:
+        parked = (*current.parked, record)
+        return Transition(current.model_copy(update={"parked": parked, "updated_at_ms": now_ms}))
+    entry = SlaTimer(
+        lead_id=lead_id,
+        status=TimerStatus.AWAITING_ASSIGNMENT,
+        assignment_id="",
+        pool_id="",
+        policy_id="",
+        attempt=0,
+        received_at_ms=0,
+        assigned_at_ms=0,
+        deadline_ms=now_ms + wait_ms,
+        updated_at_ms=now_ms,
+        parked=(record,),
+    )
+    return Transition(entry)

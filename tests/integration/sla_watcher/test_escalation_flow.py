@@ -92,10 +92,10 @@ def test_unanswered_leads_are_reassigned_then_escalated_and_answered_ones_are_no
                 feed.assign(answer(request, MEMBERS, time.time_ns() // 1_000_000))
         feed.flush()
         finals = {e.lead_id for e in escalations if e.step is EscalationStep.ESCALATE}
-        return finals >= set(silent)
+        return finals >= set(silent) and bool(letters)
 
     try:
-        wait_for(pump, 60, "a manager escalation for every unanswered lead")
+        wait_for(pump, 60, "a manager escalation for every unanswered lead, and a dead letter")
         settle = time.monotonic() + 2  # anything extra (a repeat, a stray step) shows up now
         while time.monotonic() < settle:
             pump()

@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 from services.leads.events import (
     ActivityType,
     Assignment,
+    DeadLetter,
     Escalation,
     EscalationStep,
     LeadActivity,
@@ -27,8 +28,10 @@ from tests.unit.sla_watcher.builders import MINUTE, T0, make_activity, make_assi
 from tests.unit.sla_watcher.config_builders import make_config
 
 TOPICS = WatcherTopics(
-    "leads.assignments", "leads.activity", "leads.escalations", "routing.requests"
-)
+    "leads.assignments", "leads.activity", "leads.escalations", "routing.requests",
+    "leads.dead-letter",
+)  # fmt: skip
+WAIT = 5_000
 GRACE = 2_000
 DEADLINE = T0 + 5 * MINUTE
 
@@ -45,7 +48,11 @@ class Harness:
             config=lambda: chosen,
             metrics=SlaMetrics.create(self.registry),
             timing=WatcherTiming(
-                grace_ms=GRACE, retention_ms=86_400_000, sweep_interval_ms=0, max_catch_up_ms=MINUTE
+                grace_ms=GRACE,
+                retention_ms=86_400_000,
+                sweep_interval_ms=0,
+                max_catch_up_ms=MINUTE,
+                early_activity_wait_ms=WAIT,
             ),
         )
         self.offset = 0
@@ -150,13 +157,41 @@ def test_first_touch_stops_the_timer_and_is_measured() -> None:
     assert h.metric("leadrouter_sla_activity_total", type="first_touch", result="applied") == 1
 
 
-def test_activity_for_an_unknown_lead_is_refused_with_the_reason() -> None:
+def test_activity_for_an_unknown_lead_is_dead_lettered_with_its_bytes_after_the_wait() -> None:
     h = Harness()
-    with pytest.raises(PermanentError) as caught:
-        h.act(make_activity(lead_id="ghost"))
-    assert caught.value.reason == "unknown_lead"
-    assert "ghost" in caught.value.detail
+    ghost = make_activity(lead_id="ghost", occurred_at_ms=T0)
+    assert h.act(ghost, T0) == []
+    assert h.handler.tick(0, T0 + WAIT - 1) == []
+    (letter_record,) = h.handler.tick(0, T0 + WAIT)
+    letter = AvroCodec(DeadLetter).decode(letter_record.value)
+    assert (letter_record.topic, letter.reason) == (TOPICS.dead_letter, "unknown_lead")
+    assert "'ghost'" in letter.detail and letter.original_topic == TOPICS.activity
+    assert letter.original_value == AvroCodec(LeadActivity).encode(ghost)
+    assert h.store.get(0, "ghost") is None
     assert h.metric("leadrouter_sla_unknown_activity_total", type="first_touch") == 1
+
+
+def test_activity_read_before_its_assignment_is_applied_when_the_assignment_arrives() -> None:
+    h = Harness()
+    h.act(make_activity(occurred_at_ms=T0 + 100), T0 + 100)
+    assert h.assign(make_assignment(), T0 + 200) == []
+    timer = h.store.get(0, "lead-1")
+    assert timer is not None and timer.status is TimerStatus.TOUCHED and not timer.parked
+    assert h.handler.tick(0, DEADLINE * 2) == []
+    assert h.metric("leadrouter_sla_activity_total", type="first_touch", result="parked") == 1
+    assert h.metric("leadrouter_sla_activity_total", type="first_touch", result="applied") == 1
+
+
+def test_early_close_releases_the_owner_as_soon_as_the_assignment_arrives() -> None:
+    h = Harness()
+    h.act(make_activity(ActivityType.DISQUALIFIED, rep_id=None, occurred_at_ms=T0), T0)
+    h.act(make_activity(rep_id="ann", occurred_at_ms=T0 + 1), T0 + 1)
+    outputs = h.assign(make_assignment(), T0 + 2)
+    assert [(r.kind, r.rep_id) for r in requests(outputs)] == [(RequestKind.RELEASE, "ann")]
+    letters = [AvroCodec(DeadLetter).decode(o.value) for o in outputs
+               if o.topic == TOPICS.dead_letter]  # fmt: skip
+    assert [d.reason for d in letters] == ["unknown_lead"]  # the touch came after the close
+    assert h.store.get(0, "lead-1") is None
 
 
 def test_record_keyed_by_something_else_than_the_lead_is_refused() -> None:

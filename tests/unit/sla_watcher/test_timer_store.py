@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from services.sla_watcher.steps import fire_due
-from services.sla_watcher.timer_state import SlaTimer
+from services.sla_watcher.timer_state import ParkedRecord, SlaTimer
 from services.sla_watcher.timer_store import TimerStore, timer_serde
-from services.sla_watcher.transitions import on_assignment
+from services.sla_watcher.transitions import on_assignment, park
 from tests.unit.sla_watcher.builders import MINUTE, T0, make_assignment, make_context
 
 
@@ -16,7 +16,7 @@ def timer(lead_id: str = "lead-1") -> SlaTimer:
 
 
 def running_ids(store: TimerStore) -> list[str]:
-    return [t.lead_id for t in store.running(0)]
+    return [t.lead_id for t in store.waking(0)]
 
 
 def test_restored_partition_knows_its_running_timers() -> None:
@@ -66,3 +66,12 @@ def test_timer_survives_the_avro_round_trip() -> None:
     serde = timer_serde()
     original = timer()
     assert serde.decode(serde.encode(original)) == original
+
+
+def test_parked_activity_survives_the_avro_round_trip() -> None:
+    serde = timer_serde()
+    record = ParkedRecord(topic="leads.activity", partition=2, offset=41, key=b"lead-1",
+                          value=b"\xc3\x01...", timestamp_ms=T0)  # fmt: skip
+    entry = park(None, record, "lead-1", T0, 5_000).state
+    assert entry is not None and entry.wakes_at() == T0 + 5_000
+    assert serde.decode(serde.encode(entry)) == entry
