@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,33 @@ def test_compose_cli_resolves_the_stack_offline() -> None:
     }  # fmt: skip
     assert services["router"]["command"][-2:] == ["--instance", "0"]
     assert services["ingest"]["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+
+
+def test_dockerfile_parses_and_copies_only_what_the_repository_has() -> None:
+    import dockerfile
+
+    instructions = dockerfile.parse_file(str(DEPLOY / "Dockerfile"))
+    for copy in (i for i in instructions if i.cmd == "COPY" and not i.flags):
+        for source in copy.value[:-1]:
+            assert (REPO / source).exists(), f"COPY {source}: not in the build context"
+    users = [i.value[0] for i in instructions if i.cmd == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    exposed = {port for i in instructions if i.cmd == "EXPOSE" for port in i.value}
+    assert {"8080", "2525", "9101", "9102", "9103"} <= exposed
+
+
+def test_deployments_only_run_commands_the_package_installs() -> None:
+    scripts = set(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"])
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    ours = [s for s in compose.values() if s.get("image") == "leadrouter:local"]
+    commands = [s["command"][0] for s in ours if isinstance(s.get("command"), list)]
+    for path in manifests():
+        for document in documents(path):
+            spec = document.get("spec", {})
+            pod = spec.get("template", {}).get("spec", {})
+            commands += [c["command"][0] for c in pod.get("containers", ()) if "command" in c]
+    assert commands
+    assert set(commands) - {"sh"} <= scripts, set(commands) - {"sh"} - scripts
 
 
 def test_strimzi_topics_are_exactly_the_topics_the_code_declares() -> None:
