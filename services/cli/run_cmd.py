@@ -169,7 +169,17 @@ def _run(args: argparse.Namespace) -> int:
     weights = PoolWeights(stack.settings())
     try:
         feeder.start()
-        watch(stack.settings(), endpoints, stop=stop, console=console, weights=weights)
+        watch(
+            stack.settings(),
+            endpoints,
+            stop=stop,
+            console=console,
+            weights=weights,
+            alerts=lambda: [
+                f"{name} exited with {code}; see {stack.log_path(name)}"
+                for name, code in sorted(stack.exited().items())
+            ],
+        )
     except TransientError as exc:
         raise CommandError(str(exc)) from exc
     finally:

@@ -52,6 +52,7 @@ def watch(
     from_beginning: bool = True,
     scrape_every_s: float = 2.0,
     weights: Callable[[], Weights] = dict,
+    alerts: Callable[[], Sequence[str]] = tuple,
 ) -> Board:
     """Redraw until `stop` is set; returns the board as it stood at the end."""
     feed = AssignmentFeed(settings, from_beginning=from_beginning)
@@ -70,7 +71,8 @@ def watch(
                 if time.monotonic() >= next_scrape:
                     services = [scrape(e.name, e.url, client) for e in endpoints]
                     next_scrape = time.monotonic() + scrape_every_s
-                live.update(render(board.snapshot(weights()), services), refresh=True)
+                screen = render(board.snapshot(weights()), services, alerts())
+                live.update(screen, refresh=True)
     finally:
         feed.close()
     return board

@@ -122,9 +122,13 @@ def decisions_table(board: BoardSnapshot) -> Table:
     return table
 
 
-def render(board: BoardSnapshot, services: Sequence[ServiceStatus]) -> Group:
+def render(
+    board: BoardSnapshot, services: Sequence[ServiceStatus], alerts: Sequence[str] = ()
+) -> Group:
+    """The whole screen; `alerts` are lines shown in red under the status (a service exited)."""
     return Group(
         status_line(board, services),
+        *(Text(line, style="bold red") for line in alerts),
         pools_table(board.pools, services),
         reps_table(board.pools),
         decisions_table(board),

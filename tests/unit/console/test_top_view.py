@@ -42,3 +42,11 @@ def test_the_view_shows_decisions_sla_numbers_and_the_reason_of_each_decision() 
     # pool, assigned, reassigned, unassigned, released, breached (notify is not a breach), ...
     assert cells == ["emea", "1", "0", "0", "0", "2", "50 ms", "50 ms", "away 1"]
     assert "round robin turn" in text
+
+
+def test_a_service_that_exited_is_called_out_with_its_log() -> None:
+    console = Console(record=True, width=120)
+    console.print(
+        render(Board().snapshot(), [], ["router exited with 1; see .run/logs/router.log"])
+    )
+    assert "router exited with 1; see .run/logs/router.log" in console.export_text()
