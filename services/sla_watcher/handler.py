@@ -62,6 +62,9 @@ class WatcherTiming:
 
 @dataclass
 class SlaHandler:
+    """`handle` and `tick` for the processing loop; state lives in `store` only (the fields
+    below it are timing hints that may be lost without changing any output)."""
+
     topics: WatcherTopics
     store: TimerStore
     config: Callable[[], RoutingConfig | None]
@@ -85,7 +88,8 @@ class SlaHandler:
         raise InvalidRecord("unexpected_topic", f"topic: the watcher does not read {record.topic}")
 
     def tick(self, partition: int, now_ms: int) -> list[OutputRecord]:
-        """Fire every due step of the partition's timers; purge idle finished entries."""
+        """Fire every due step of the partition's timers, dead-letter parked activity whose wait
+        ran out, and now and then purge idle finished entries."""
         read_up_to = self._input_position(partition, now_ms)
         outputs: list[OutputRecord] = []
         for timer in list(self.store.waking(partition)):
