@@ -63,7 +63,7 @@ class WatcherTiming:
 @dataclass
 class SlaHandler:
     """`handle` and `tick` for the processing loop; state lives in `store` only (the fields
-    below it are timing hints that may be lost without changing any output)."""
+    below it are timing hints: losing them changes when a step fires, never whether)."""
 
     topics: WatcherTopics
     store: TimerStore
