@@ -25,10 +25,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.leads.events import RepPresence
 from services.leads.topics import Topic
-from services.router.assign import AssignHandler, AssignTopics, rotation_serde
+from services.router.assign import AssignHandler, AssignTopics
 from services.router.config_source import ActiveConfig, config_table
 from services.router.metrics import RouterMetrics
 from services.router.presence import PresenceBook
+from services.router.rotation_serde import rotation_serde
 from services.router.triage import build_triage_processor
 from services.streaming.admin import require_co_partitioned
 from services.streaming.codec import AvroCodec

@@ -26,27 +26,15 @@ from services.router.eligibility import PresenceAt
 from services.router.metrics import RouterMetrics
 from services.router.owner_facts import owner_fact_records, owner_facts
 from services.router.rotation import OpenLead, RotationRecord, RotationState, open_lead_key
+from services.router.rotation_serde import rotation_serde
 from services.streaming.cloudevents import ce_headers
 from services.streaming.codec import AvroCodec
-from services.streaming.records import InputRecord, OutputRecord, Serde
+from services.streaming.records import InputRecord, OutputRecord
 from services.streaming.state import StateStore
 
+__all__ = ["AssignHandler", "AssignTopics", "rotation_serde"]
+
 SOURCE = "leadrouter/router"
-
-
-def rotation_serde() -> Serde[RotationRecord]:
-    """Both kinds of `router.rotation` record; the writer schema in each value tells them apart."""
-    pools, leads = AvroCodec(RotationState), AvroCodec(OpenLead)
-
-    def encode(record: RotationRecord) -> bytes:
-        return pools.encode(record) if isinstance(record, RotationState) else leads.encode(record)
-
-    def decode(data: bytes) -> RotationRecord:
-        return (
-            leads.decode(data) if data[: len(leads.header)] == leads.header else pools.decode(data)
-        )
-
-    return Serde(encode=encode, decode=decode)
 
 
 @dataclass(frozen=True, slots=True)

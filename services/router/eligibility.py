@@ -18,7 +18,7 @@ from enum import StrEnum
 from services.leads.events import PresenceStatus
 from services.leads.routing_config import Pool, RoutingConfig
 from services.router.fairness import Availability
-from services.router.rotation import RotationState
+from services.router.rotation import MemberStanding, RotationState
 from services.router.strategies import Contender
 
 PresenceAt = Callable[[str, int], tuple[PresenceStatus, int | None]]
@@ -86,7 +86,7 @@ def assess(
     config: RoutingConfig, pool: Pool, state: RotationState, presence: PresenceAt, ask: Ask
 ) -> tuple[Verdict, ...]:
     """One verdict per pool member, in the pool's member order."""
-    open_counts = state.open_counts()
+    standings = state.standings()
     needed = ask.required_skills | frozenset(pool.required_skills)
     verdicts = []
     for member in pool.members:
@@ -95,14 +95,9 @@ def assess(
             verdicts.append(Verdict(rep_id, member.weight, "", SkipReason.UNKNOWN_REP))
             continue
         day = config.local_day(rep_id, ask.at_ms)
+        standing = standings.get(rep_id) or MemberStanding(rep_id=rep_id)
         skip, detail = _first_refusal(
-            config,
-            rep_id,
-            presence,
-            ask,
-            held=open_counts.get(rep_id, 0),
-            state=state,
-            needed=needed,
+            config, presence, ask, standing=standing, day=day, needed=needed
         )
         verdicts.append(Verdict(rep_id, member.weight, day, skip, detail))
     return tuple(verdicts)
@@ -110,14 +105,14 @@ def assess(
 
 def _first_refusal(
     config: RoutingConfig,
-    rep_id: str,
     presence: PresenceAt,
     ask: Ask,
     *,
-    held: int,
-    state: RotationState,
+    standing: MemberStanding,
+    day: str,
     needed: frozenset[str],
 ) -> tuple[SkipReason | None, str]:
+    rep_id = standing.rep_id
     rep = config.rep(rep_id)
     if not rep.active:
         return SkipReason.INACTIVE, "inactive in the config"
@@ -125,14 +120,14 @@ def _first_refusal(
     if status is not PresenceStatus.AVAILABLE:
         reason = SkipReason.AWAY if status is PresenceStatus.AWAY else SkipReason.OFFLINE
         return reason, "until further notice" if until is None else f"until {_utc(until)}"
-    day = config.local_day(rep_id, ask.at_ms)
     if any(h.isoformat() == day for h in rep.holidays):
         return SkipReason.HOLIDAY, f"{day} in {rep.time_zone}"
     if not config.is_working(rep_id, ask.at_ms):
         return SkipReason.OFF_HOURS, f"outside working hours in {rep.time_zone}"
+    held = standing.open
     if rep.max_open is not None and held >= rep.max_open:
         return SkipReason.MAX_OPEN, f"{held} open of {rep.max_open}"
-    today = state.standing(rep_id).count_on(day)
+    today = standing.count_on(day)
     if rep.daily_cap is not None and today >= rep.daily_cap:
         return SkipReason.DAILY_CAP, f"{today} today ({day}) of {rep.daily_cap}"
     missing = sorted(needed - set(rep.skills))

@@ -8,8 +8,10 @@ Two kinds of record share the topic (both compacted, both in the pool's partitio
   assigned and nobody released yet, so a release knows whose count to lower and a second
   release of the same lead frees nothing. Pool ids cannot contain `/`, so the keys never clash.
 
-Open leads are records of their own, not a map inside the pool's record, so the pool's record
-stays small however many leads are open (it is rewritten every transaction).
+Plain frozen dataclasses, because a decision rebuilds every member's standing and that must
+stay cheap; `rotation_serde` maps them to and from Avro. Open leads are records of their own,
+not a map inside the pool's record, so the pool's record (rewritten every transaction) stays
+small however many leads are open.
 
 Capacity is counted per pool: a member's `open` is the leads *this pool* gave them that are
 still open, `day_count` the leads *this pool* gave them on their local `day`. A rep in two pools
@@ -20,14 +22,11 @@ across pools").
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass, replace
 
 
-class _Value(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class MemberStanding(_Value):
+@dataclass(frozen=True, slots=True)
+class MemberStanding:
     rep_id: str
     credit: int = 0
     assigned: int = 0
@@ -41,7 +40,8 @@ class MemberStanding(_Value):
         return self.day_count if self.day == day else 0
 
 
-class RotationState(_Value):
+@dataclass(frozen=True, slots=True)
+class RotationState:
     pool_id: str
     decisions: int = 0
     members: tuple[MemberStanding, ...] = ()
@@ -52,10 +52,11 @@ class RotationState(_Value):
 
     def standing(self, rep_id: str) -> MemberStanding:
         """The member's standing; a rep the pool has never seen starts level."""
-        for member in self.members:
-            if member.rep_id == rep_id:
-                return member
-        return MemberStanding(rep_id=rep_id)
+        return self.standings().get(rep_id) or MemberStanding(rep_id=rep_id)
+
+    def standings(self) -> dict[str, MemberStanding]:
+        """Every member's standing by rep id: build once per decision, not per lookup."""
+        return {m.rep_id: m for m in self.members}
 
     def open_counts(self) -> dict[str, int]:
         return {m.rep_id: m.open for m in self.members}
@@ -63,10 +64,9 @@ class RotationState(_Value):
     def release(self, rep_id: str) -> RotationState:
         """One fewer open lead for `rep_id` (never below zero; a rep no longer a member: as is)."""
         members = tuple(
-            m.model_copy(update={"open": max(0, m.open - 1)}) if m.rep_id == rep_id else m
-            for m in self.members
+            replace(m, open=max(0, m.open - 1)) if m.rep_id == rep_id else m for m in self.members
         )
-        return self.model_copy(update={"members": members})
+        return replace(self, members=members)
 
     def deviation(self, total_weight: int) -> float:
         """Max |actual - ideal| share across members, in leads (credit / total weight)."""
@@ -75,7 +75,8 @@ class RotationState(_Value):
         return max(abs(m.credit) for m in self.members) / total_weight
 
 
-class OpenLead(_Value):
+@dataclass(frozen=True, slots=True)
+class OpenLead:
     pool_id: str
     lead_id: str
     rep_id: str
@@ -90,4 +91,4 @@ def open_lead_key(pool_id: str, lead_id: str) -> str:
 
 
 RotationRecord = RotationState | OpenLead
-"""What `router.rotation` holds under either kind of key."""
+"""What `router.rotation` holds under either kind of key (`rotation_serde` encodes both)."""

@@ -14,7 +14,7 @@ Nothing here reads a clock, a random source or a salted hash.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from services.router.fairness import (
@@ -79,7 +79,10 @@ class Strategy:
         ordered = sorted(contenders, key=lambda c: c.rep_id)
         weights = {c.rep_id: self._weight(c) for c in ordered}
         total = sum(weights.values())
-        standings = {c.rep_id: state.standing(c.rep_id) for c in ordered}
+        known = state.standings()
+        standings = {
+            c.rep_id: known.get(c.rep_id) or MemberStanding(rep_id=c.rep_id) for c in ordered
+        }
         gains = {
             c.rep_id: accrual(
                 self.fairness,
@@ -103,7 +106,7 @@ class Strategy:
             credits=credits,
             weights=weights,
             charge=charge,
-            state=state,
+            standings=standings,
         )
         members = tuple(
             _after(
@@ -116,12 +119,7 @@ class Strategy:
             )
             for c in ordered
         )
-        new_state = state.model_copy(
-            update={
-                "decisions": state.decisions + 1,
-                "members": members,
-            }
-        )
+        new_state = replace(state, decisions=state.decisions + 1, members=members)
         return Picked(chosen, by_preference, shown), new_state
 
     def _weight(self, contender: Contender) -> int:
@@ -135,16 +133,16 @@ class Strategy:
         credits: dict[str, int],
         weights: dict[str, int],
         charge: int,
-        state: RotationState,
+        standings: dict[str, MemberStanding],
     ) -> tuple[str, bool]:
         if request.preferred_owner in {c.rep_id for c in eligible}:
             return str(request.preferred_owner), True
-        loads = state.open_counts() if self.kind is StrategyKind.LEAST_LOADED else {}
+        least_loaded = self.kind is StrategyKind.LEAST_LOADED
         best = min(
             eligible,
             key=lambda c: (
-                loads.get(c.rep_id, 0),
-                *rank(credits[c.rep_id], weights[c.rep_id], charge, state.standing(c.rep_id)),
+                standings[c.rep_id].open if least_loaded else 0,
+                *rank(credits[c.rep_id], weights[c.rep_id], charge, standings[c.rep_id]),
             ),
         )
         return best.rep_id, False
@@ -160,14 +158,13 @@ def _after(
     state: RotationState,
 ) -> MemberStanding:
     if not chosen:
-        return standing.model_copy(update={"credit": credit})
-    return standing.model_copy(
-        update={
-            "credit": credit - charge,
-            "assigned": standing.assigned + 1,
-            "last_assigned_seq": state.decisions,
-            "day": contender.day,
-            "day_count": standing.count_on(contender.day) + 1,
-            "open": standing.open + 1,
-        }
+        return standing if credit == standing.credit else replace(standing, credit=credit)
+    return replace(
+        standing,
+        credit=credit - charge,
+        assigned=standing.assigned + 1,
+        last_assigned_seq=state.decisions,
+        day=contender.day,
+        day_count=standing.count_on(contender.day) + 1,
+        open=standing.open + 1,
     )

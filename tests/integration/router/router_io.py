@@ -10,8 +10,8 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from services.leads.events import Assignment, RepPresence, RoutingRequest
 from services.leads.topics import Topic
-from services.router.assign import rotation_serde
 from services.router.rotation import OpenLead, RotationState
+from services.router.rotation_serde import rotation_serde
 from services.streaming.codec import AvroCodec
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import read_to_end

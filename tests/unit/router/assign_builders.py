@@ -15,9 +15,10 @@ from services.leads.events import (
     RoutingRequest,
 )
 from services.leads.routing_config import RoutingConfig, VersionedConfig
-from services.router.assign import AssignHandler, AssignTopics, rotation_serde
+from services.router.assign import AssignHandler, AssignTopics
 from services.router.metrics import RouterMetrics
 from services.router.presence import PresenceBook
+from services.router.rotation_serde import rotation_serde
 from services.streaming.codec import AvroCodec
 from services.streaming.records import InputRecord, OutputRecord
 from services.streaming.state import StateStore

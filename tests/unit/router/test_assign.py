@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.leads.events import Outcome, PresenceStatus, RequestKind
-from services.router.assign import rotation_serde
 from services.router.owner_facts import owner_fact_serde
-from services.router.rotation import OpenLead, RotationState
+from services.router.rotation import MemberStanding, OpenLead, RotationState
+from services.router.rotation_serde import rotation_serde
 from services.streaming.cloudevents import header
 from services.streaming.errors import DecodeError
 from services.streaming.records import InputRecord
@@ -204,3 +206,27 @@ def test_rotation_records_of_both_kinds_round_trip_through_one_serde() -> None:
     lead = OpenLead(pool_id="general", lead_id="l1", rep_id="ann")
     assert serde.decode(serde.encode(state)) == state
     assert serde.decode(serde.encode(lead)) == lead
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    members=st.lists(
+        st.builds(
+            MemberStanding,
+            rep_id=st.text("abcdefgh", min_size=1, max_size=8),
+            credit=st.integers(-(2**40), 2**40),
+            assigned=st.integers(0, 2**40),
+            last_assigned_seq=st.integers(-1, 2**40),
+            day=st.sampled_from(["", "2026-11-23"]),
+            day_count=st.integers(0, 10_000),
+            open=st.integers(0, 10_000),
+        ),
+        max_size=6,
+    ),
+    decisions=st.integers(0, 2**40),
+)
+def test_any_rotation_state_survives_the_state_topic_unchanged(
+    members: list[MemberStanding], decisions: int
+) -> None:
+    state = RotationState(pool_id="p", decisions=decisions, members=tuple(members))
+    assert rotation_serde().decode(rotation_serde().encode(state)) == state

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from services.leads.events import PresenceStatus
@@ -100,9 +101,7 @@ def test_daily_cap_counts_only_the_reps_local_day() -> None:
     today = MemberStanding(rep_id="ann", day="2025-11-24", day_count=2)
     state = RotationState(pool_id="general", members=(today,))
     assert verdict_for_ann({"daily_cap": 2}, state=state).skip is SkipReason.DAILY_CAP
-    yesterday = RotationState(
-        pool_id="general", members=(today.model_copy(update={"day": "2025-11-23"}),)
-    )
+    yesterday = RotationState(pool_id="general", members=(replace(today, day="2025-11-23"),))
     assert verdict_for_ann({"daily_cap": 2}, state=yesterday).eligible
 
 
