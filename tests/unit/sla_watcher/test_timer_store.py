@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from services.sla_watcher.steps import fire_due
 from services.sla_watcher.timer_state import ParkedRecord, SlaTimer
 from services.sla_watcher.timer_store import TimerStore, timer_serde
@@ -75,3 +78,31 @@ def test_parked_activity_survives_the_avro_round_trip() -> None:
     entry = park(None, record, "lead-1", T0, 5_000).state
     assert entry is not None and entry.wakes_at() == T0 + 5_000
     assert serde.decode(serde.encode(entry)) == entry
+
+
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["put_running", "put_stopped", "delete", "commit", "rollback"]),
+        st.sampled_from(["a", "b", "c"]),
+    ),
+    max_size=30,
+)
+
+
+@given(ops=OPS)
+def test_waking_index_always_agrees_with_the_entries(ops: list[tuple[str, str]]) -> None:
+    store = TimerStore("sla.timers")
+    store.adopt(0)
+    for op, key in ops:
+        if op == "put_running":
+            store.put(0, key, timer(key))
+        elif op == "put_stopped":
+            store.put(0, key, timer(key).model_copy(update={"deadline_ms": None}))
+        elif op == "delete":
+            store.delete(0, key)
+        elif op == "commit":
+            store.commit()
+        else:
+            store.rollback()
+        expected = sorted(k for k, t in store.items(0) if t.wakes_at() is not None)
+        assert running_ids(store) == expected
