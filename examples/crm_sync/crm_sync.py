@@ -84,6 +84,9 @@ def kafka_config() -> dict[str, Any]:
         ("KAFKA_SASL_USERNAME", "sasl.username"),
         ("KAFKA_SASL_PASSWORD", "sasl.password"),
         ("KAFKA_SSL_CA_LOCATION", "ssl.ca.location"),
+        ("KAFKA_SSL_CERTIFICATE_LOCATION", "ssl.certificate.location"),
+        ("KAFKA_SSL_KEY_LOCATION", "ssl.key.location"),
+        ("KAFKA_SSL_KEY_PASSWORD", "ssl.key.password"),
     ):
         if os.environ.get(env):
             config[key] = os.environ[env]
