@@ -144,10 +144,10 @@ def _list(_args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     finally:
         table.close()
-    if not table.values:
+    records = {rep: p for rep, p in table.values.items() if p is not None}
+    if not records:
         print("no presence records: every rep is available")
-    for rep_id in sorted(table.values):
-        p = table.values[rep_id]
+    for rep_id, p in sorted(records.items()):
         lapse = f" until {_iso(p.until_ms)}" if p.until_ms is not None else ""
         print(f"{rep_id:20} {p.status.value:9}{lapse} (since {_iso(p.changed_at_ms)})")
     return 0

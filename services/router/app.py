@@ -33,6 +33,7 @@ from services.router.rotation_serde import rotation_serde
 from services.router.triage import build_triage_processor
 from services.streaming.admin import require_co_partitioned
 from services.streaming.codec import AvroCodec
+from services.streaming.errors import DecodeError
 from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
 from services.streaming.records import Clock, Serde, SystemClock
 from services.streaming.settings import KafkaSettings
@@ -60,10 +61,31 @@ class Stage(StrEnum):
     ASSIGN = "assign"
 
 
-def presence_table(kafka: KafkaSettings) -> GlobalTable[RepPresence]:
+def presence_serde() -> Serde[RepPresence | None]:
+    """Avro `RepPresence`; a value that does not decode is logged and read as no record.
+
+    `reps.presence` is written by CRMs and scripts, not only by leadrouter: one bad record must
+    not stop every router from starting (the table is read whole on start), nor hide the rest.
+    """
     codec = AvroCodec(RepPresence)
-    serde = Serde(encode=codec.encode, decode=codec.decode)
-    return GlobalTable(kafka, kafka.topic(Topic.REPS_PRESENCE), serde)
+
+    def encode(presence: RepPresence | None) -> bytes:
+        if presence is None:
+            raise ValueError("a tombstone has no value to encode")
+        return codec.encode(presence)
+
+    def decode(data: bytes) -> RepPresence | None:
+        try:
+            return codec.decode(data)
+        except DecodeError as exc:
+            log.error("ignoring a reps.presence record that does not decode: %s", exc.detail)
+            return None
+
+    return Serde(encode=encode, decode=decode)
+
+
+def presence_table(kafka: KafkaSettings) -> GlobalTable[RepPresence | None]:
+    return GlobalTable(kafka, kafka.topic(Topic.REPS_PRESENCE), presence_serde())
 
 
 def build_assign_processor(

@@ -5,6 +5,7 @@ from typing import Any
 
 from services.leads.events import PresenceStatus
 from services.leads.routing_config import RoutingConfig
+from services.router.app import presence_serde
 from services.router.eligibility import Ask, SkipReason, Verdict, assess
 from services.router.fairness import Availability
 from services.router.presence import PresenceBook
@@ -147,3 +148,10 @@ def test_before_its_first_known_presence_change_a_rep_is_available() -> None:
     book = PresenceBook([presence("ann", PresenceStatus.OFFLINE, at_ms=T0 + HOUR)])
     assert verdict_for_ann(book=book).eligible
     assert verdict_for_ann(book=book, ask=Ask(at_ms=T0 + HOUR)).skip is SkipReason.OFFLINE
+
+
+def test_a_presence_record_that_does_not_decode_is_ignored_not_fatal() -> None:
+    serde = presence_serde()
+    good = presence("ann", PresenceStatus.AWAY)
+    assert serde.decode(serde.encode(good)) == good
+    assert serde.decode(b"not avro at all") is None
