@@ -176,8 +176,15 @@ def _run(args: argparse.Namespace) -> int:
             console=console,
             weights=weights,
             alerts=lambda: [
-                f"{name} exited with {code}; see {stack.log_path(name)}"
-                for name, code in sorted(stack.exited().items())
+                *(
+                    f"{name} exited with {code}; see {stack.log_path(name)}"
+                    for name, code in sorted(stack.exited().items())
+                ),
+                *(
+                    [f"{feed.failure}; see {stack.log_dir / 'demo-feed.log'}"]
+                    if feed.failure
+                    else []
+                ),
             ],
         )
     except TransientError as exc:

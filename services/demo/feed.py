@@ -85,9 +85,19 @@ class DemoFeed:
         self._activity = AvroCodec(LeadActivity)
         self._presence = AvroCodec(RepPresence)
         self._touches: list[_Touch] = []
+        self.failure: str | None = None
         self._away: list[str] = []
 
     def run(self, stop: threading.Event) -> None:
+        """Feed until `stop` is set. A failure is logged and kept in `failure` (the view shows
+        it), never raised into a thread nobody joins."""
+        try:
+            self._run(stop)
+        except Exception as exc:
+            self.failure = f"demo feed stopped: {type(exc).__name__}: {exc}"
+            log.exception("demo feed stopped")
+
+    def _run(self, stop: threading.Event) -> None:
         assignments = AssignmentFeed(self.settings, from_beginning=False)
         # Made here, not in __init__, so it is gone (no reconnect attempts) once run returns.
         producer = Producer(self.settings.producer())

@@ -66,7 +66,12 @@ def _delivery(channel: str, response: httpx.Response, accepted_status: int) -> D
         return Delivery(channel, False, str(response.status_code), None, _problem_line(response))
     lead_id = None
     if response.headers.get("content-type", "").startswith("application/json"):
-        lead_id = response.json().get("lead_id")
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict) and isinstance(answer.get("lead_id"), str):
+            lead_id = answer["lead_id"]
     return Delivery(channel, True, str(response.status_code), lead_id)
 
 
