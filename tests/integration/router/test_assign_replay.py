@@ -62,6 +62,7 @@ def test_cli_presence_steers_decisions_and_replay_reproduces_them(
     feed(topics, stream, seconds=0).join(30)
     decisions = read_decisions(topics, wanted=len(stream), deadline_s=60)
     router.stop()
+    assert router.process is not None and router.process.returncode == 0, router.logs()
     assert len(decisions) == len(stream)
 
     eve = [d for d in decisions if d.rep_id == "eve" and d.outcome is Outcome.ASSIGNED]
