@@ -41,7 +41,14 @@ DEMO_RECIPIENT = "leads@demo.leadrouter.example"
 
 def register(subparsers: Subparsers) -> None:
     run = subparsers.add_parser(
-        "run", help="start everything locally, feed demo leads, show the live view (Ctrl-C stops)"
+        "run",
+        help="start everything locally, feed demo leads, show the live view (Ctrl-C stops)",
+        description="Starts a local broker (unless KAFKA_BOOTSTRAP_SERVERS names one), creates "
+        "the topics, publishes the routing config, starts ingest, router and sla_watcher (logs "
+        "under .run/logs/, or LEADROUTER_RUN_DIR), sends demo leads through the real front "
+        "doors, changes reps' presence, touches and closes some leads, and shows the live "
+        "view. Ctrl-C stops everything it started. Ports: INGEST_HTTP_PORT, INGEST_SMTP_PORT, "
+        "*_METRICS_PORT, KAFKA_PORT.",
     )
     run.add_argument("--config", type=Path, help=f"routing config (default {DEMO_CONFIG.name})")
     run.add_argument("--rate", type=float, default=1.0, help="demo leads per second (default 1)")
@@ -49,7 +56,10 @@ def register(subparsers: Subparsers) -> None:
     run.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
     run.set_defaults(func=_run)
     up = subparsers.add_parser(
-        "up", help="start broker, topics, config and the three services, and leave them running"
+        "up",
+        help="start broker, topics, config and the three services, and leave them running",
+        description="`leadrouter run` without the demo feed and the view, for your own "
+        "channels; what it started is recorded for `leadrouter down`.",
     )
     up.add_argument("--config", type=Path, help=f"routing config (default {EXAMPLE_CONFIG.name})")
     up.set_defaults(func=_up)
@@ -119,6 +129,8 @@ def _start(stack: Stack, say: Callable[[str], None]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.rate <= 0:
+        raise CommandError(f"--rate must be above 0 leads per second, got {args.rate}")
     form_secret, chat_secret, twilio_token = (secrets.token_hex(16) for _ in range(3))
     ingest_env = {
         "INGEST_FORMS": json.dumps({"contact": {"secret": form_secret, "honeypot": "website"}}),
