@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -52,7 +53,33 @@ def create_topics(
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise TransientError(f"creating {topic.topic} failed: {exc}") from exc
             results.append(TopicResult(topic.topic, topic.num_partitions, created=False))
+    _wait_for_leaders(admin, [t.topic for t in new_topics], timeout_s)
     return results
+
+
+def _wait_for_leaders(admin: AdminClient, topics: list[str], timeout_s: float) -> None:
+    """Return once every partition of `topics` has a leader.
+
+    CreateTopics answers before leaders are elected; a read or write in that gap fails with
+    NOT_LEADER_FOR_PARTITION, so callers that use the topics at once would race.
+    """
+    deadline = time.monotonic() + timeout_s
+    waiting = set(topics)
+    while waiting:
+        metadata = admin.list_topics(timeout=max(1.0, deadline - time.monotonic()))
+        for name in list(waiting):
+            topic = metadata.topics.get(name)
+            if (
+                topic is not None
+                and topic.error is None
+                and topic.partitions
+                and all(p.leader >= 0 and p.error is None for p in topic.partitions.values())
+            ):
+                waiting.discard(name)
+        if waiting and time.monotonic() > deadline:
+            raise TransientError(f"no leader within {timeout_s:.0f} s for: {sorted(waiting)}")
+        if waiting:
+            time.sleep(0.1)
 
 
 def partition_counts(settings: KafkaSettings, timeout_s: float = 10.0) -> dict[str, int]:
