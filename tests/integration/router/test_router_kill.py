@@ -51,6 +51,13 @@ def router(topics: KafkaSettings, tmp_path: Path) -> Iterator[RouterProcess]:
         process.kill()
 
 
+def publish_version_2_once_deciding(settings: KafkaSettings) -> None:
+    """Publish version 2 once the router has written a few batches under version 1, so both
+    versions decide, however slowly this machine started the router."""
+    wait_for_output(settings, above=500, timeout_s=60)
+    publish_config(settings, document(2), published_by="test", now_ms=2)
+
+
 def test_router_killed_three_times_decides_every_request_once_as_the_pure_strategy_does(
     topics: KafkaSettings, router: RouterProcess
 ) -> None:
@@ -63,7 +70,7 @@ def test_router_killed_three_times_decides_every_request_once_as_the_pure_strate
         topics,
         stream,
         FEED_SECONDS,
-        halfway=lambda: publish_config(topics, document(2), published_by="test", now_ms=2),
+        halfway=lambda: publish_version_2_once_deciding(topics),
     )
     rng = random.Random(20261123)
     written = 0
