@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import secrets
 import signal
@@ -20,16 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-import httpx
-import yaml
 from rich.console import Console
 
 from services.cli.base import CommandError, Subparsers
-from services.console.pool_weights import PoolWeights
-from services.console.top import Endpoint, watch
-from services.demo.feed import DemoFeed, FeedSettings
-from services.demo.front_doors import FrontDoorClient, FrontDoors
+from services.demo.feed import FeedSettings
+from services.demo.front_doors import FrontDoors
 from services.demo.ports import PortError, Ports
+from services.demo.session import feed_and_watch
 from services.demo.stack import EXAMPLE_CONFIG, RUN_DIR, Stack, StackError
 from services.demo.stack_record import stop_recorded
 from services.streaming.errors import TransientError
@@ -88,12 +84,6 @@ def _stack(config: Path | None, default: Path, extra_env: dict[str, str]) -> Sta
 def _run_dir() -> Path:
     """Where logs, broker data and the `up` record go (LEADROUTER_RUN_DIR, default .run/)."""
     return Path(os.environ.get("LEADROUTER_RUN_DIR") or RUN_DIR).resolve()
-
-
-def _rep_ids(config: Path) -> list[str]:
-    """The reps whose presence the demo toggles; read straight from the YAML document."""
-    document = yaml.safe_load(config.read_text()) or {}
-    return [str(rep["id"]) for rep in document.get("reps", ()) if isinstance(rep, dict)]
 
 
 def _logs_line(stack: Stack) -> str:
@@ -155,63 +145,32 @@ def _run(args: argparse.Namespace) -> int:
         stop.set()
 
     _start(stack, console.print)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    if args.seconds is not None:
-        timer = threading.Timer(args.seconds, stop.set)
-        timer.daemon = True
-        timer.start()
-    feed_log = logging.FileHandler(stack.log_dir / "demo-feed.log")
-    feed_log.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logging.getLogger("leadrouter.demo").addHandler(feed_log)
-    logging.getLogger("leadrouter.demo").setLevel(logging.INFO)
-    http = httpx.Client(timeout=10.0)
-    feed = DemoFeed(
-        stack.settings(),
-        FrontDoorClient(doors, http),
-        _rep_ids(stack.config_path),
-        FeedSettings(rate_per_s=args.rate, seed=args.seed),
-    )
-    feeder = threading.Thread(target=feed.run, args=(stop,), name="demo-feed", daemon=True)
-    endpoints = (
-        Endpoint("ingest", f"http://127.0.0.1:{stack.ports.ingest_metrics}/metrics"),
-        Endpoint("router", f"http://127.0.0.1:{stack.ports.router_metrics}/metrics"),
-        Endpoint("sla_watcher", f"http://127.0.0.1:{stack.ports.sla_metrics}/metrics"),
-    )
-    weights = PoolWeights(stack.settings())
-    try:
-        feeder.start()
-        watch(
-            stack.settings(),
-            endpoints,
-            stop=stop,
+    stats: dict[str, int] = {}
+    try:  # from here on, whatever happens, the stack is stopped before returning
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        if args.seconds is not None:
+            timer = threading.Timer(args.seconds, stop.set)
+            timer.daemon = True  # Ctrl-C before it fires must not wait for it
+            timer.start()
+        feed_and_watch(
+            stack,
+            doors,
+            FeedSettings(rate_per_s=args.rate, seed=args.seed),
             console=console,
-            weights=weights,
-            alerts=lambda: [
-                *(
-                    f"{name} exited with {code}; see {stack.log_path(name)}"
-                    for name, code in sorted(stack.exited().items())
-                ),
-                *(
-                    [f"{feed.failure}; see {stack.log_dir / 'demo-feed.log'}"]
-                    if feed.failure
-                    else []
-                ),
-            ],
+            stop=stop,
+            stats=stats,
         )
     except TransientError as exc:
         raise CommandError(str(exc)) from exc
     finally:
         stop.set()
-        feeder.join(timeout=15)
-        weights.close()
-        http.close()
         console.print(
             "stopping ingest, router and sla_watcher" + (" and kafka" if stack.broker else "")
         )
         logs = _logs_line(stack)
         stack.stop()
-        sent = ", ".join(f"{k} {v}" for k, v in sorted(feed.stats.items())) or "nothing"
+        sent = ", ".join(f"{k} {v}" for k, v in sorted(stats.items())) or "nothing"
         console.print(f"demo feed: {sent}")
         console.print(f"stopped; {logs}")
     return 0
