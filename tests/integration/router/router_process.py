@@ -14,8 +14,16 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 class RouterProcess:
-    def __init__(self, settings: KafkaSettings, log_dir: Path, *, stage: str = "assign") -> None:
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        log_dir: Path,
+        *,
+        stage: str = "assign",
+        metrics_port: int | None = None,
+    ) -> None:
         self.settings, self.log_dir, self.stage = settings, log_dir, stage
+        self.metrics_port = metrics_port
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
@@ -26,7 +34,9 @@ class RouterProcess:
             "KAFKA_BOOTSTRAP_SERVERS": self.settings.bootstrap_servers,
             "KAFKA_TOPIC_PREFIX": self.settings.topic_prefix,
             "ROUTER_SESSION_TIMEOUT_MS": "6000",
+            "ROUTER_METRICS_PORT": str(self.metrics_port or 0),
         }
+        metrics = [] if self.metrics_port else ["--no-metrics"]
         with (self.log_dir / f"router-{self.starts}.log").open("wb") as log:
             self.process = subprocess.Popen(
                 [
@@ -37,7 +47,7 @@ class RouterProcess:
                     "0",
                     "--stage",
                     self.stage,
-                    "--no-metrics",
+                    *metrics,
                 ],
                 cwd=REPO_ROOT,
                 env=env,
