@@ -12,7 +12,7 @@ Kafka client; nothing from leadrouter's own code.
   `leads.activity` before the batch commits (at least once; its activity id is derived from the
   assignment, so a repeat is recognizable), which stops the lead's SLA timer.
 
-    KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 python examples/crm_sync/crm_sync.py --db crm.sqlite
+    KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 python examples/crm_sync/crm_sync.py --db crm.sqlite3
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default="crm.sqlite", help="SQLite file (created if missing)")
+    parser.add_argument("--db", default="crm.sqlite3", help="SQLite file (created if missing)")
     parser.add_argument("--group", default="crm-sync", help="Kafka consumer group")
     parser.add_argument(
         "--sample",

@@ -123,7 +123,7 @@ def test_owner_changes_apply_once_by_attempt_and_sampled_leads_get_first_touch(
             *bulk,
         ],
     )
-    db = tmp_path / "crm.sqlite"
+    db = tmp_path / "crm.sqlite3"
 
     run_sync(topics, db, group="crm-a")
 
