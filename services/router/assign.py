@@ -154,7 +154,9 @@ class AssignHandler:
             pool=pool, rep=assignment.rep_id or "", outcome=outcome.value
         ).inc()
         if outcome is Outcome.UNASSIGNED:
-            self.metrics.unassigned.labels(pool=assignment.requested_pool_id).inc()
+            requested = assignment.requested_pool_id
+            known = versioned.config.has_pool(requested)  # labels stay bounded by the config
+            self.metrics.unassigned.labels(pool=requested if known else "unknown").inc()
         if outcome is not Outcome.ASSIGNED:
             return
         if assignment.kind is RequestKind.ASSIGN and assignment.attempt == 1:
