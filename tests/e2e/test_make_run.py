@@ -15,7 +15,6 @@ import re
 import select
 import shutil
 import signal
-import socket
 import struct
 import termios
 import time
@@ -24,48 +23,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.processes import MARK, free_ports, marked_pids
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r")
-MARK = "LEADROUTER_E2E_MARK"
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports; the first one's successor is free too (broker + controller)."""
-    ports: list[int] = []
-    while len(ports) < count:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port in ports or port + 1 in ports:
-            continue
-        if not ports:
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-        ports.append(port)
-    return ports
-
-
-def marked_pids(mark: str) -> list[int]:
-    """Live processes whose environment carries `MARK=mark` (zombies excluded)."""
-    needle = f"{MARK}={mark}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if needle not in (entry / "environ").read_bytes().split(b"\0"):
-                continue
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, PermissionError, ProcessLookupError, IndexError):
-            continue
-        if state != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 class Terminal:
