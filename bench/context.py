@@ -53,9 +53,9 @@ class Sizes:
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
-            leads=5_000,
-            scaling_leads=3_000,
-            router_budget_s=15.0,
+            leads=1_500,
+            scaling_leads=1_500,
+            router_budget_s=20.0,
             pools=10_000,
             timers=10_000,
             ingest_per_channel=300,

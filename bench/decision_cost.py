@@ -1,8 +1,8 @@
 """Part 6b: what one assignment decision costs as a pool grows, on the pure strategy alone.
 
-Each pool starts from a steady state (every member has standing, five open leads per member)
-and every timed decision starts from that same state, so the figure is one decision's cost at
-that size, not a growing history's. No Kafka, no process boundary: the strategy function only.
+Each pool starts from a steady state (every member has standing and five open leads) and every
+timed decision starts from that same state, so the figure is one decision's cost at that size,
+not a growing history's. No Kafka, no process boundary: the strategy function only.
 """
 
 from __future__ import annotations
@@ -17,24 +17,21 @@ from services.router.strategies import Contender, PickRequest, Strategy, Strateg
 
 POOL_SIZES = (10, 100, 1_000)
 OPEN_PER_MEMBER = 5
-OPEN_LEAD_COUNTS = (100, 1_000, 10_000, 40_000)
-"""Open leads in a 6-member pool: a pool whose leads are not being closed grows this way."""
 
 
-def steady_pool(
-    members: int, open_per_member: int = OPEN_PER_MEMBER
-) -> tuple[RotationState, list[Contender]]:
+def steady_pool(members: int) -> tuple[RotationState, list[Contender]]:
     reps = [f"rep-{m:04d}" for m in range(members)]
     standings = tuple(
-        MemberStanding(rep_id=rep, credit=(m % 7) - 3, assigned=50 + m % 11, last_assigned_seq=m)
+        MemberStanding(
+            rep_id=rep,
+            credit=(m % 7) - 3,
+            assigned=50 + m % 11,
+            last_assigned_seq=m,
+            open=OPEN_PER_MEMBER,
+        )
         for m, rep in enumerate(reps)
     )
-    open_leads = {
-        f"lead-{m:04d}-{n}": rep for m, rep in enumerate(reps) for n in range(open_per_member)
-    }
-    state = RotationState(
-        pool_id="bench-pool", decisions=members, members=standings, open_leads=open_leads
-    )
+    state = RotationState(pool_id="bench-pool", decisions=members, members=standings)
     contenders = [
         Contender(
             rep_id=rep, weight=1 + m % 3, availability=Availability.ELIGIBLE, day="2026-11-23"
@@ -49,17 +46,14 @@ def run_decision_cost(run: Run) -> None:
         curve = []
         for members in POOL_SIZES:
             count = max(5, run.sizes.decisions * 10 // members)
-            figure = _time(run, kind, members, members * OPEN_PER_MEMBER, count)
+            figure = _time(run, kind, members, count)
             curve.append((float(members), figure.value))
         run.report.curves[f"{kind.value} decision µs vs members"] = curve
-    for open_leads in OPEN_LEAD_COUNTS:
-        count = max(5, run.sizes.decisions * 100 // open_leads)
-        _time(run, StrategyKind.LEAST_LOADED, 6, open_leads, count)
 
 
-def _time(run: Run, kind: StrategyKind, members: int, open_leads: int, count: int) -> Figure:
+def _time(run: Run, kind: StrategyKind, members: int, count: int) -> Figure:
     strategy = Strategy(kind, FairnessPolicy.CATCH_UP)
-    state, contenders = steady_pool(members, max(1, open_leads // members))
+    state, contenders = steady_pool(members)
     requests = [PickRequest(lead_id=f"bench-{i:07d}") for i in range(count)]
     started = time.perf_counter()
     for request in requests:
@@ -68,13 +62,13 @@ def _time(run: Run, kind: StrategyKind, members: int, open_leads: int, count: in
     return run.report.add(
         Figure(
             part="decision",
-            name=f"{kind.value} decision, {members} members, {len(state.open_leads):,} open",
+            name=f"{kind.value} decision, {members} members",
             value=micros,
             unit="µs",
             timed=(
                 f"Strategy({kind.value}, catch_up) called {count:,} times in this process on a "
-                f"{members}-member pool with {len(state.open_leads):,} open leads, every call "
-                "from the same state; mean per call"
+                f"{members}-member pool ({OPEN_PER_MEMBER} open leads each), every call from "
+                "the same state; mean per call"
             ),
             count=count,
         )

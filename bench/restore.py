@@ -1,20 +1,20 @@
 """Part 5: cold-start restore of the router's rotation state and the SLA watcher's timers.
 
-The records are the real state models (`RotationState`, `SlaTimer`) at representative sizes: a
-pool of 8 members with 25 open leads, and a running timer that carries its lead. The figure is
-`StateStore.restore` over every partition, exactly what the loop runs on assignment; the same
-read with decoding skipped is reported beside it, so fetch and decode costs are apart.
+The records are the real state records with the services' own serdes, at representative sizes:
+per pool a `RotationState` of 8 members plus an `OpenLead` record for each of its 10 open leads
+(the router keeps them apart so the pool's record stays small), and per pending timer an
+`SlaTimer` that carries its lead. The figure is `StateStore.restore` over every partition,
+exactly what the loop runs on assignment; the same read with decoding skipped is reported
+beside it, so fetch and decode costs are apart.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-
-from pydantic import BaseModel
 
 from bench.broker import delete_prefixed_topics, fresh_settings
 from bench.context import Run
@@ -22,7 +22,8 @@ from bench.kafka_io import produce_all
 from bench.leads import make_lead
 from bench.report import Figure, Report
 from services.leads.topics import Topic
-from services.router.rotation import MemberStanding, RotationState
+from services.router.rotation import MemberStanding, OpenLead, RotationRecord, RotationState
+from services.router.rotation_serde import rotation_serde
 from services.sla_watcher.timer_state import SlaTimer, TimerStatus
 from services.streaming.codec import AvroCodec
 from services.streaming.records import Serde
@@ -30,7 +31,7 @@ from services.streaming.settings import KafkaSettings
 from services.streaming.state import StateStore, read_to_end
 
 MEMBERS_PER_POOL = 8
-OPEN_LEADS_PER_POOL = 25
+OPEN_LEADS_PER_POOL = 10
 T0_MS = 1_780_000_000_000
 
 
@@ -41,8 +42,11 @@ class StateRecord:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
-def rotation_state(index: int) -> RotationState:
+def pool_records(index: int) -> Iterator[tuple[str, RotationRecord]]:
+    """A pool's `RotationState` and its `OpenLead` records, keyed as the router keys them."""
+    pool_id = f"pool-{index:05d}"
     reps = [f"rep-{(index * 3 + m) % 400:03d}" for m in range(MEMBERS_PER_POOL)]
+    held = [reps[n % len(reps)] for n in range(OPEN_LEADS_PER_POOL)]
     members = tuple(
         MemberStanding(
             rep_id=rep,
@@ -51,13 +55,14 @@ def rotation_state(index: int) -> RotationState:
             last_assigned_seq=900 + m,
             day="2026-11-23",
             day_count=m,
+            open=held.count(rep),
         )
         for m, rep in enumerate(reps)
     )
-    open_leads = {f"lead-{index:06d}-{n:04d}": reps[n % len(reps)] for n in range(25)}
-    return RotationState(
-        pool_id=f"pool-{index:05d}", decisions=1000, members=members, open_leads=open_leads
-    )
+    yield pool_id, RotationState(pool_id=pool_id, decisions=1000, members=members)
+    for n, rep in enumerate(held):
+        lead = OpenLead(pool_id=pool_id, lead_id=f"lead-{index:06d}-{n:04d}", rep_id=rep)
+        yield lead.key, lead
 
 
 def sla_timer(index: int, rng: random.Random) -> SlaTimer:
@@ -82,11 +87,9 @@ def sla_timer(index: int, rng: random.Random) -> SlaTimer:
     )
 
 
-def _encoded(
-    items: Iterator[tuple[str, BaseModel]], codec: AvroCodec[Any]
-) -> Iterator[StateRecord]:
+def _encoded(items: Iterable[tuple[str, Any]], serde: Serde[Any]) -> Iterator[StateRecord]:
     for key, model in items:
-        yield StateRecord(key.encode(), codec.encode(model))
+        yield StateRecord(key.encode(), serde.encode(model))
 
 
 def run_restore(run: Run) -> None:
@@ -101,24 +104,33 @@ def measure_restore(
     settings: KafkaSettings, *, pools: int, timers: int, report: Report, partitions: int = 4
 ) -> list[Figure]:
     rng = random.Random(11)
-    rotation_codec, timer_codec = AvroCodec(RotationState), AvroCodec(SlaTimer)
-    rotation_items = ((f"pool-{i:05d}", rotation_state(i)) for i in range(pools))
+    timer_codec = AvroCodec(SlaTimer)
+    timer_serde = Serde(encode=timer_codec.encode, decode=timer_codec.decode)
+    rotation_items = (item for i in range(pools) for item in pool_records(i))
     timer_items = ((t.lead_id, t) for t in (sla_timer(i, rng) for i in range(timers)))
     figures = []
-    for topic, codec, items, what in (
-        (Topic.ROTATION_STATE, rotation_codec, rotation_items, "pools' rotation state"),
-        (Topic.SLA_TIMERS, timer_codec, timer_items, "pending SLA timers"),
+    pools_what = f"pools' rotation state ({pools:,} pools, {OPEN_LEADS_PER_POOL} open leads each)"
+    for topic, serde, items, label, what in (
+        (
+            Topic.ROTATION_STATE,
+            rotation_serde(),
+            rotation_items,
+            "pools' rotation state",
+            pools_what,
+        ),
+        (Topic.SLA_TIMERS, timer_serde, timer_items, "pending SLA timers", "pending SLA timers"),
     ):
         name = settings.topic(topic)
-        records = list(_encoded(items, codec))
+        records = list(_encoded(items, serde))
         produce_all(settings, name, records)
         size = round(sum(len(r.value) for r in records) / max(1, len(records)))
         figures += _time_restore(
             settings,
             name,
-            codec,
+            serde,
             count=len(records),
             size=size,
+            label=label,
             what=what,
             report=report,
             partitions=partitions,
@@ -129,26 +141,29 @@ def measure_restore(
 def _time_restore(
     settings: KafkaSettings,
     topic: str,
-    codec: AvroCodec[Any],
+    serde: Serde[Any],
     *,
     count: int,
     size: int,
+    label: str,
     what: str,
     report: Report,
     partitions: int,
 ) -> list[Figure]:
     numbers = list(range(partitions))
     raw_s = _timed(lambda: read_to_end(settings, topic, numbers, lambda p, k, v: None))
-    store: StateStore[Any] = StateStore(topic, Serde(encode=codec.encode, decode=codec.decode))
+    store: StateStore[Any] = StateStore(topic, serde)
     restore_s = _timed(lambda: store.restore(settings, numbers))
     restored = len(store)
     short_topic = topic.split(".", 1)[1]
-    base = f"{count:,} {what} ({size} B each) on {partitions} partitions of {short_topic}"
+    base = (
+        f"{count:,} records of {what} ({size} B mean) on {partitions} partitions of {short_topic}"
+    )
     return [
         report.add(
             Figure(
                 part="restore",
-                name=f"restore {what}",
+                name=f"restore {label}",
                 value=restore_s,
                 unit="s",
                 timed=f"StateStore.restore of {base}: read to the high watermark and decode",
@@ -159,7 +174,7 @@ def _time_restore(
         report.add(
             Figure(
                 part="restore",
-                name=f"read {what} without decoding",
+                name=f"read {label} without decoding",
                 value=raw_s,
                 unit="s",
                 timed=f"read_to_end of {base} with decoding skipped: the fetch cost alone",
