@@ -71,6 +71,7 @@ class AssignHandler:
         self.metrics.config_version.set(versioned.version)
         key, partition = request.pool_id, record.partition
         state = self._state(partition, key)
+        request = self._keep_repeat_owner(partition, request)
         lead_key = open_lead_key(key, request.lead_id)
         held = self.store.get(partition, lead_key)
         holder = held.rep_id if isinstance(held, OpenLead) else None
@@ -94,6 +95,20 @@ class AssignHandler:
             outputs = self._decided(decision, versioned)
         self.metrics.decision_seconds.observe(self.monotonic() - started)
         return outputs
+
+    def _keep_repeat_owner(self, partition: int, request: RoutingRequest) -> RoutingRequest:
+        """A repeat prefers the owner of the lead it repeats, from this pool's own state.
+
+        Triage learns owners from `router.owners`, which lags this handler by a commit, so a
+        quick repeat (a double-submitted form) can reach triage before the fact it needs. The
+        repeat is routed to the earlier lead's pool, so that lead's open record is here.
+        """
+        if request.preferred_owner is not None or request.repeat_of is None:
+            return request
+        earlier = self.store.get(partition, open_lead_key(request.pool_id, request.repeat_of))
+        if not isinstance(earlier, OpenLead):
+            return request  # closed or never held here: an ordinary turn
+        return request.model_copy(update={"preferred_owner": earlier.rep_id})
 
     def _state(self, partition: int, pool_id: str) -> RotationState:
         stored = self.store.get(partition, pool_id)

@@ -230,3 +230,27 @@ def test_any_rotation_state_survives_the_state_topic_unchanged(
 ) -> None:
     state = RotationState(pool_id="p", decisions=decisions, members=tuple(members))
     assert rotation_serde().decode(rotation_serde().encode(state)) == state
+
+
+def test_a_quick_repeat_keeps_the_owner_of_the_lead_it_repeats() -> None:
+    router = three_reps()
+    first = router.decide(make_request("lead-1"))
+    repeat = router.decide(make_request("lead-2", repeat_of="lead-1", is_repeat=True))
+    assert first.rep_id == "ann"
+    assert repeat.rep_id == "ann"  # without the repeat link it would be bob's turn
+    assert "preferred owner" in repeat.reason
+
+
+def test_a_repeat_of_a_closed_lead_takes_an_ordinary_turn() -> None:
+    router = three_reps()
+    router.decide(make_request("lead-1"))
+    router.send(make_request("lead-1", kind=RequestKind.RELEASE, rep_id="ann", lead=None))
+    repeat = router.decide(make_request("lead-2", repeat_of="lead-1", is_repeat=True))
+    assert repeat.rep_id == "bob"
+
+
+def test_a_repeat_never_overrides_the_owner_triage_already_chose() -> None:
+    router = three_reps()
+    router.decide(make_request("lead-1"))
+    repeat = router.decide(make_request("lead-2", repeat_of="lead-1", preferred_owner="cat"))
+    assert repeat.rep_id == "cat"
