@@ -8,6 +8,7 @@ is then 1.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = (Sizes.quick() if args.quick else Sizes.full()).scaled(args.scale)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    report = Report(mode="quick" if args.quick else "full")
+    report = Report(mode="quick" if args.quick else "full", sizes=dataclasses.asdict(sizes))
     log_dir = REPO_ROOT / ".run" / "bench" / stamp
     log_dir.mkdir(parents=True, exist_ok=True)
     profile_dir = log_dir / "profiles" if args.profile else None

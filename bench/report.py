@@ -34,6 +34,8 @@ class Figure:
 @dataclass
 class Report:
     mode: str
+    sizes: dict[str, Any] = field(default_factory=dict)
+    """The counts, rates and budgets this run used."""
     figures: list[Figure] = field(default_factory=list)
     samples_ms: dict[str, list[float]] = field(default_factory=dict)
     """Latency samples per named series (for the PNG), thinned to at most 5,000 each."""
@@ -51,6 +53,7 @@ class Report:
     def to_json(self, kafka_version: str) -> dict[str, Any]:
         return {
             "mode": self.mode,
+            "sizes": self.sizes,
             "machine": machine(kafka_version),
             "figures": [asdict(f) for f in self.figures],
             "samples_ms": self.samples_ms,

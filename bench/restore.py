@@ -168,7 +168,10 @@ def _time_restore(
                 unit="s",
                 timed=f"StateStore.restore of {base}: read to the high watermark and decode",
                 count=restored,
-                details={"records_per_s": round(count / max(restore_s, 1e-9))},
+                details={
+                    "records_per_s": round(count / max(restore_s, 1e-9)),
+                    "fetch_share_%": round(100 * raw_s / max(restore_s, 1e-9), 1),
+                },
             )
         ),
         report.add(
