@@ -10,7 +10,7 @@ from types import FrameType
 from rich.console import Console
 
 from services.cli.base import CommandError, Subparsers
-from services.console.pool_weights import PoolWeights
+from services.console.followed_config import FollowedConfig
 from services.console.top import Endpoint, default_endpoints, watch
 from services.streaming.errors import TransientError
 from services.streaming.settings import KafkaSettings
@@ -65,7 +65,7 @@ def _top(args: argparse.Namespace) -> int:
         timer.daemon = True  # Ctrl-C before it fires must not wait for it
         timer.start()
     settings = KafkaSettings()
-    weights = PoolWeights(settings)
+    routing = FollowedConfig(settings)
     try:
         watch(
             settings,
@@ -73,10 +73,10 @@ def _top(args: argparse.Namespace) -> int:
             stop=stop,
             console=Console(),
             from_beginning=not args.new_only,
-            weights=weights,
+            config=routing,
         )
     except TransientError as exc:
         raise CommandError(str(exc)) from exc
     finally:
-        weights.close()
+        routing.close()
     return 0

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 from rich.console import Console
@@ -22,6 +23,22 @@ from services.console.top_view import render
 from services.streaming.settings import KafkaSettings
 
 Weights = Mapping[str, Mapping[str, float]]
+
+
+class ConfigView(Protocol):
+    """Where the view learns the routing config in force (see `FollowedConfig`)."""
+
+    def weights(self) -> Weights: ...
+
+    def label(self) -> str: ...
+
+
+class NoConfig:
+    def weights(self) -> Weights:
+        return {}
+
+    def label(self) -> str:
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +68,7 @@ def watch(
     console: Console,
     from_beginning: bool = True,
     scrape_every_s: float = 2.0,
-    weights: Callable[[], Weights] = dict,
+    config: ConfigView | None = None,
     alerts: Callable[[], Sequence[str]] = tuple,
 ) -> Board:
     """Redraw until `stop` is set; returns the board as it stood at the end."""
@@ -71,7 +88,10 @@ def watch(
                 if time.monotonic() >= next_scrape:
                     services = [scrape(e.name, e.url, client) for e in endpoints]
                     next_scrape = time.monotonic() + scrape_every_s
-                screen = render(board.snapshot(weights()), services, alerts())
+                routing = config or NoConfig()
+                screen = render(
+                    board.snapshot(routing.weights()), services, alerts(), routing.label()
+                )
                 live.update(screen, refresh=True)
     finally:
         feed.close()

@@ -27,8 +27,10 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
 
-def status_line(board: BoardSnapshot, services: Sequence[ServiceStatus]) -> Text:
+def status_line(board: BoardSnapshot, services: Sequence[ServiceStatus], config: str = "") -> Text:
     line = Text(f"leadrouter top   decisions: {board.decisions}   ", style="bold")
+    if config:
+        line.append(f"{config}   ")
     for service in services:
         style = "green" if service.up else "red"
         mark = "up" if service.up else f"down ({service.error})"
@@ -123,11 +125,15 @@ def decisions_table(board: BoardSnapshot) -> Table:
 
 
 def render(
-    board: BoardSnapshot, services: Sequence[ServiceStatus], alerts: Sequence[str] = ()
+    board: BoardSnapshot,
+    services: Sequence[ServiceStatus],
+    alerts: Sequence[str] = (),
+    config: str = "",
 ) -> Group:
-    """The whole screen; `alerts` are lines shown in red under the status (a service exited)."""
+    """The whole screen; `alerts` are lines shown in red under the status (a service exited),
+    `config` names the routing config in force."""
     return Group(
-        status_line(board, services),
+        status_line(board, services, config),
         *(Text(line, style="bold red") for line in alerts),
         pools_table(board.pools, services),
         reps_table(board.pools),

@@ -12,7 +12,7 @@ import httpx
 import yaml
 from rich.console import Console
 
-from services.console.pool_weights import PoolWeights
+from services.console.followed_config import FollowedConfig
 from services.console.top import Endpoint, watch
 from services.demo.feed import DemoFeed, FeedSettings
 from services.demo.front_doors import FrontDoorClient, FrontDoors
@@ -64,15 +64,15 @@ def feed_and_watch(
                 lines.append(f"{feed.failure}; see {stack.log_dir / 'demo-feed.log'}")
             return lines
 
-        weights = PoolWeights(stack.settings())
+        routing = FollowedConfig(stack.settings())
         try:
             feeder.start()
-            watch(stack.settings(), endpoints, stop=stop, console=console, weights=weights,
+            watch(stack.settings(), endpoints, stop=stop, console=console, config=routing,
                   alerts=alerts)  # fmt: skip
         finally:
             stop.set()
             feeder.join(timeout=15)
-            weights.close()
+            routing.close()
             stats.update(feed.stats)
             logger.removeHandler(feed_log)
             feed_log.close()

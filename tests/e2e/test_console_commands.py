@@ -84,6 +84,7 @@ def test_top_counts_what_is_on_the_topic_and_names_services_it_cannot_reach(
     assert result.returncode == 0, result.stderr
     assert "decisions: 3" in result.stdout
     assert "router down" in result.stdout
+    assert "no routing config published" in result.stdout
 
 
 def test_commands_fail_with_one_line_when_the_topic_is_missing(

@@ -101,6 +101,7 @@ def test_make_run_shows_assignments_within_a_minute_and_ctrl_c_stops_everything(
         assert shown, f"no assignment in the view 60 s after the broker:\n{terminal.text[-4000:]}"
         assert time.monotonic() - broker_up <= 60
         assert terminal.wait_for(r"assign->assigned", timeout_s=15), terminal.text[-4000:]
+        assert terminal.wait_for(r"config v\d+ \([0-9a-f]{8}\)", timeout_s=5), terminal.text[-4000:]
 
         os.write(fd, b"\x03")  # Ctrl-C, through the terminal's line discipline
         stopped = terminal.wait_for(r"stopped; logs are in", timeout_s=90)

@@ -1,5 +1,6 @@
-"""Member weights per pool from the routing config in force, followed live, for the deviation
-column of `leadrouter top` (a weighted pool's fair share is not an equal share)."""
+"""The routing config in force, followed live, as `leadrouter top` needs it: member weights per
+pool for the deviation column (a weighted pool's fair share is not an equal share) and a label
+naming the version."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from services.streaming.errors import TransientError
 from services.streaming.settings import KafkaSettings
 
 
-class PoolWeights:
+class FollowedConfig:
     def __init__(self, settings: KafkaSettings) -> None:
         self.table = config_table(settings)
         self.active = ActiveConfig(self.table)
@@ -20,7 +21,14 @@ class PoolWeights:
         except TransientError:
             pass  # no config topic yet: equal weights until one appears on a later start
 
-    def __call__(self) -> Weights:
+    def label(self) -> str:
+        """`config v3 (8d1092df)`, or a note that none is published."""
+        versioned = self.active.get()
+        if versioned is None:
+            return "no routing config published"
+        return f"config v{versioned.version} ({versioned.content_hash[:8]})"
+
+    def weights(self) -> Weights:
         """Weights of the newest valid version; empty (equal shares) when none is published."""
         if self.loaded:
             self.table.refresh()
