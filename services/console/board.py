@@ -112,7 +112,7 @@ class Board:
             if assignment.kind is RequestKind.ASSIGN:
                 window = self._speed.setdefault(pool, deque(maxlen=SPEED_WINDOW))
                 window.append(max(0, assignment.decided_at_ms - assignment.received_at_ms))
-        elif assignment.outcome is Outcome.RELEASED:
+        else:  # released, or reassigned to nobody: the lead has no owner now
             self._owner.pop(assignment.lead_id, None)
         self._latest.append(
             Decision(

@@ -21,6 +21,19 @@ def test_assigned_and_open_follow_reassignment_and_release() -> None:
     assert (pool.assigned, pool.reassigned, pool.released) == (3, 1, 1)
 
 
+def test_a_reassignment_to_nobody_leaves_the_lead_open_with_no_one() -> None:
+    board = Board()
+    board.record(make_assignment("l1", "ann"))
+    board.record(
+        make_assignment(
+            "l1", None, attempt=2, outcome=Outcome.UNASSIGNED, kind=RequestKind.REASSIGN
+        )
+    )
+
+    (pool,) = board.snapshot().pools
+    assert [(r.rep_id, r.assigned, r.open) for r in pool.reps] == [("ann", 1, 0)]
+
+
 def test_skips_are_counted_by_the_kind_of_reason() -> None:
     board = Board()
     skipped = (
