@@ -120,6 +120,9 @@ def test_owner_changes_apply_once_by_attempt_and_sampled_leads_get_first_touch(
             make_assignment("lead-b", "dee"),
             released,
             make_assignment("lead-c", outcome=Outcome.UNASSIGNED),
+            # Out of order: the reassignment arrives before the first assignment.
+            make_assignment("lead-d", "bob", attempt=2, kind=RequestKind.REASSIGN),
+            make_assignment("lead-d", "ann"),
             *bulk,
         ],
     )
@@ -131,9 +134,16 @@ def test_owner_changes_apply_once_by_attempt_and_sampled_leads_get_first_touch(
     assert table["lead-a"] == ("bob", "assigned", 2)
     assert table["lead-b"] == (None, "released", 1)
     assert table["lead-c"] == (None, "unassigned", 1)
+    assert table["lead-d"] == ("bob", "assigned", 2)
     assert all(table[f"lead-{n:03}"] == ("cy", "assigned", 1) for n in range(30))
     # Every applied assignment to a sampled lead got exactly one first_touch, nothing else did.
-    applied = [first, reassigned, make_assignment("lead-b", "dee"), *bulk]
+    applied = [
+        first,
+        reassigned,
+        make_assignment("lead-b", "dee"),
+        make_assignment("lead-d", "bob", attempt=2, kind=RequestKind.REASSIGN),
+        *bulk,
+    ]
     expected = {
         f"crm-sync:{a.assignment_id}:first_touch"
         for a in applied
