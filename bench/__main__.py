@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
             print(f"bench: {name} took {time.monotonic() - part_started:.0f} s", file=sys.stderr)
     add_ratios(report)
-    report.notes.append(f"whole run took {time.monotonic() - started:.0f} s; logs in {log_dir}")
+    took = time.monotonic() - started
+    report.notes.append(f"whole run took {took:.0f} s; logs in {_shown(log_dir)}")
     print_table(report)
     json_path = report.write(
         args.out / f"bench-{report.mode}-{stamp}.json", kafka_version(args.bootstrap)

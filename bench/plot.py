@@ -25,18 +25,23 @@ def write_png(report: Report, path: Path) -> Path:
     if report.samples_ms:
         latency.legend(fontsize=8)
 
-    bars = [f for f in report.figures if f.unit in {"records/s", "leads/s"} and f.part != "scaling"]
-    bars += [f for f in report.figures if f.unit == "requests/s"]
-    throughput.barh([f.name for f in bars], [f.value for f in bars], color="tab:blue")
-    throughput.set(title="throughput (same run, same broker)", xlabel="per second")
+    bars = [f for f in report.figures if f.part in {"passthrough", "router", "ingest"}]
+    throughput.barh([f.name for f in bars], [max(f.value, 1.0) for f in bars], color="tab:blue")
+    throughput.set(title="throughput (same run, same broker)", xlabel="per second (log)")
+    throughput.set_xscale("log")
+    throughput.set_xlim(left=10)
     throughput.tick_params(axis="y", labelsize=7)
 
     for name, points in report.curves.items():
         target = decision if "vs members" in name else scaling
         target.plot([x for x, _ in points], [y for _, y in points], marker="o", label=name)
     scaling.set(title="router scaling", xlabel="router instances", ylabel="leads/s")
+    scaling.set_ylim(bottom=0)
+    scaling.set_xticks([1, 2])
+    scaling.set_xlim(0.5, 2.5)
     decision.set(title="decision cost vs pool size", xlabel="pool members", ylabel="µs/decision")
     decision.set_xscale("log")
+    decision.set_yscale("log")
     for axis in (scaling, decision):
         if axis.lines:
             axis.legend(fontsize=8)
