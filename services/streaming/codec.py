@@ -98,10 +98,10 @@ class AvroCodec(Generic[M]):
     def decode(self, data: bytes | None) -> M:
         """Decode, or raise DecodeError naming what was wrong with the bytes."""
         if data is None:
-            raise DecodeError(f"expected a {self.model.__name__} record, got a tombstone")
+            raise DecodeError(f"expected {self.model.__name__} record, got a tombstone")
         if len(data) < _HEADER.size or data[:2] != MAGIC:
             raise DecodeError(
-                f"expected a {self.model.__name__} in Avro single-object encoding "
+                f"expected {self.model.__name__} in Avro single-object encoding "
                 f"(starting C3 01), got {data[:12]!r}"
             )
         _, writer_fp = _HEADER.unpack_from(data)
@@ -109,7 +109,7 @@ class AvroCodec(Generic[M]):
         if writer is None:
             raise DecodeError(f"unknown writer schema fingerprint {writer_fp:016x}")
         if writer["name"] != self.schema["name"]:
-            raise DecodeError(f"expected a {self.schema['name']}, got a {writer['name']}")
+            raise DecodeError(f"expected {self.schema['name']}, got {writer['name']}")
         try:
             body = fastavro.schemaless_reader(io.BytesIO(data[_HEADER.size :]), writer, self.schema)
             return self.model.model_validate(body)

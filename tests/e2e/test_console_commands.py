@@ -66,7 +66,7 @@ def test_tail_prints_every_assignment_with_its_trace_and_reports_bad_records(
         key=lambda a: a.lead_id,
     )
     assert decoded == [first, second]
-    assert "expected a Assignment in Avro single-object encoding" in as_json.stderr
+    assert "expected Assignment in Avro single-object encoding" in as_json.stderr
     assert as_text.returncode == 0, as_text.stderr
     assert "lead-1  assign->assigned  pool=emea rep=ann" in as_text.stdout
     assert "bob skipped (away: back 10:00)" in as_text.stdout
