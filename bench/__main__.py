@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.broker import bench_broker
+from bench.broker import bench_broker, warm_up
 from bench.context import LeadCorpus, Run, Sizes
 from bench.decision_cost import run_decision_cost
 from bench.derived import add_ratios
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     started = time.monotonic()
     with bench_broker(args.bootstrap) as bootstrap:
+        warm_up(bootstrap)
         run = Run(bootstrap, sizes, report, log_dir, LeadCorpus(), profile_dir)
         for name in args.parts.split(","):
             print(f"bench: {name} ...", file=sys.stderr, flush=True)

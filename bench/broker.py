@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from services.leads.topics import TopicSpec
 from services.streaming.admin import create_topics
 from services.streaming.local_broker import LocalBroker
 from services.streaming.settings import KafkaSettings
@@ -44,6 +46,30 @@ def bench_broker(bootstrap: str | None) -> Iterator[str]:
             yield broker.start()
         finally:
             broker.stop()
+
+
+def warm_up(bootstrap: str) -> None:
+    """Make a fresh broker create its internal topics (transactions, group offsets) now.
+
+    The first transaction and the first offset commit on a new broker create
+    `__transaction_state` and `__consumer_offsets`; without this, that one-time cost would land
+    in whichever figure happens to come first.
+    """
+    settings = fresh_settings(bootstrap, partitions=1)
+    try:
+        topic = settings.topic("bench.warm-up")
+        created = create_topics(settings, partitions=1, specs=[TopicSpec("bench.warm-up", False)])
+        wait_for_topics(settings, {r.name for r in created})
+        producer = Producer(settings.transactional_producer(f"{settings.topic_prefix}warm-up"))
+        producer.init_transactions(60)
+        producer.begin_transaction()
+        producer.produce(topic, key=b"warm-up", value=b"warm-up")
+        producer.commit_transaction(60)
+        consumer = Consumer(settings.consumer(f"{settings.topic_prefix}warm-up"))
+        consumer.commit(offsets=[TopicPartition(topic, 0, 1)], asynchronous=False)
+        consumer.close()
+    finally:
+        delete_prefixed_topics(settings)
 
 
 def fresh_settings(bootstrap: str, partitions: int = 4) -> KafkaSettings:

@@ -18,7 +18,9 @@ from bench.report import Report
 @dataclass(frozen=True, slots=True)
 class Sizes:
     leads: int
-    """Pre-produced leads for the passthrough and the router's throughput."""
+    """Pre-produced leads for the router's throughput."""
+    passthrough_records: int
+    """Pre-produced leads for the passthrough (the same records, often more of them)."""
     scaling_leads: int
     router_budget_s: float
     """A router run stops at this bound even with leads left: the figure is leads/s over it."""
@@ -38,6 +40,7 @@ class Sizes:
     def full(cls) -> Sizes:
         return cls(
             leads=200_000,
+            passthrough_records=200_000,
             scaling_leads=100_000,
             router_budget_s=60.0,
             pools=10_000,
@@ -54,6 +57,7 @@ class Sizes:
     def quick(cls) -> Sizes:
         return cls(
             leads=1_500,
+            passthrough_records=20_000,
             scaling_leads=1_500,
             router_budget_s=20.0,
             pools=10_000,
@@ -68,7 +72,15 @@ class Sizes:
 
     def scaled(self, factor: float) -> Sizes:
         """Every count times `factor` (at least 10); rates and durations unchanged."""
-        counts = ("leads", "scaling_leads", "pools", "timers", "ingest_per_channel", "decisions")
+        counts = (
+            "leads",
+            "passthrough_records",
+            "scaling_leads",
+            "pools",
+            "timers",
+            "ingest_per_channel",
+            "decisions",
+        )
         changes = {name: max(10, round(getattr(self, name) * factor)) for name in counts}
         return dataclasses.replace(self, **changes)
 

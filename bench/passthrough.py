@@ -21,7 +21,9 @@ def run_passthrough(run: Run) -> None:
     settings = fresh_settings(run.bootstrap)
     try:
         for mode in MODES:
-            measure_passthrough(run, settings, run.corpus.leads(run.sizes.leads), mode=mode)
+            measure_passthrough(
+                run, settings, run.corpus.leads(run.sizes.passthrough_records), mode=mode
+            )
     finally:
         delete_prefixed_topics(settings)
 

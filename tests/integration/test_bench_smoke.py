@@ -50,6 +50,9 @@ def test_quick_passthrough_and_restore_write_a_complete_report(
         assert figure["value"] > 0, figure
         assert figure["timed"], figure
     sizes = report["sizes"]
-    assert figures[("passthrough", "raw transactional passthrough")]["count"] == sizes["leads"]
+    assert (
+        figures[("passthrough", "raw transactional passthrough")]["count"]
+        == sizes["passthrough_records"]
+    )
     assert figures[("restore", "restore pools' rotation state")]["count"] > sizes["pools"]
     assert figures[("restore", "restore pending SLA timers")]["count"] == sizes["timers"]
