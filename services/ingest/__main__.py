@@ -28,7 +28,7 @@ from services.ingest.smtp_server import LeadMailHandler, smtp_controller
 from services.leads.topics import RAW_CHANNELS, Topic, raw_topic
 from services.streaming.errors import FatalError
 from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
-from services.streaming.metrics import serve_metrics
+from services.streaming.metrics import Health, combined, serve_metrics
 from services.streaming.records import SystemClock
 from services.streaming.settings import KafkaSettings
 
@@ -107,6 +107,19 @@ def warn_about_open_doors(args: argparse.Namespace, settings: IngestSettings) ->
         log.warning("INGEST_SMTP_RECIPIENTS and INGEST_SMTP_DOMAINS are empty: no mail accepted")
 
 
+def doors_health(doors: list[Door]) -> Health:
+    """Live while every started door runs; the raw-topic door is ready once its loop is."""
+    if not doors:
+        return Health(True, False, "starting front doors")
+    dead = [door.name for door in doors if not door.alive]
+    if dead:
+        return Health(False, False, f"front door stopped: {', '.join(dead)}")
+    raw_loops = [door.loop.health for door in doors if isinstance(door, RawDoor)]
+    if raw_loops:
+        return combined(raw_loops)()
+    return Health(True, True, ", ".join(door.name for door in doors))
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # per-connection peer chatter
@@ -130,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         if args.metrics:
-            serve_metrics(registry, settings.metrics_port)
+            serve_metrics(registry, settings.metrics_port, health=lambda: doors_health(started))
         for door in doors:
             door.start()
             started.append(door)

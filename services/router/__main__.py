@@ -19,7 +19,7 @@ import time
 from services.router.app import RouterSettings, Stage, build_router
 from services.router.config_source import read_published
 from services.streaming.errors import FatalError, TransientError
-from services.streaming.metrics import serve_metrics
+from services.streaming.metrics import combined, serve_metrics
 from services.streaming.settings import KafkaSettings
 
 log = logging.getLogger("leadrouter.router")
@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         wait_for_config(kafka)
         router = build_router(kafka, settings, instance=args.instance, stage=args.stage)
         if not args.no_metrics:
-            serve_metrics(router.registry, settings.metrics_port)
+            health = combined(loop.health for loop in router.loops)
+            serve_metrics(router.registry, settings.metrics_port, health=health)
         signal.signal(signal.SIGTERM, router.stop)
         signal.signal(signal.SIGINT, router.stop)
         router.run()

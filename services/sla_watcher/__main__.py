@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             watcher.processor, kafka, loop_settings(settings, args.instance), registry
         )
         if not args.no_metrics:
-            serve_metrics(registry, settings.metrics_port)
+            serve_metrics(registry, settings.metrics_port, health=loop.health)
         loop.install_signal_handlers()
         loop.run()
     except (FatalError, TransientError) as exc:

@@ -28,7 +28,7 @@ from prometheus_client import CollectorRegistry
 from services.streaming.batch import Batch, input_record
 from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.errors import FatalError, PermanentError
-from services.streaming.metrics import RuntimeMetrics, report_lag
+from services.streaming.metrics import Health, RuntimeMetrics, report_lag
 from services.streaming.processor import Handler, LoopSettings, Processor, Ticker
 from services.streaming.records import Clock, OutputRecord, SystemClock
 from services.streaming.settings import KafkaSettings
@@ -78,6 +78,8 @@ class TransactionalLoop:
         self.running = True
         self.owned: set[int] = set()
         self._batch: Batch | None = None
+        self._started = False
+        self._last_step: float | None = None
         self._last_tick = 0.0
         self._last_lag = 0.0
 
@@ -93,6 +95,7 @@ class TransactionalLoop:
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
         )
+        self._started = True
         try:
             while self.running:
                 self.step()
@@ -105,6 +108,19 @@ class TransactionalLoop:
 
     def stop(self, *_: object) -> None:
         self.running = False
+
+    def health(self) -> Health:
+        """Live while the loop turns (a restore counts as turning, up to `stall_after_s`);
+        ready once it has joined its group and finished a turn with its partitions restored."""
+        name = self.p.app_id
+        if not self._started or self._last_step is None:
+            return Health(True, False, f"{name}: starting (transactions, tables, group)")
+        stalled_s = self.clock.monotonic() - self._last_step
+        if not self.running:
+            return Health(True, False, f"{name}: draining")
+        if stalled_s > self.s.stall_after_s:
+            return Health(False, False, f"{name}: no loop turn for {stalled_s:.0f} s")
+        return Health(True, True, f"{name}: {len(self.owned)} partitions")
 
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
@@ -125,6 +141,7 @@ class TransactionalLoop:
         except KafkaException as exc:
             self._recover(exc)
         self._maybe_report_lag()
+        self._last_step = self.clock.monotonic()
 
     def _handle_message(self, message: Message) -> None:
         error = message.error()

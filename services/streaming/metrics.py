@@ -6,11 +6,15 @@ process do not collide.
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 
 from confluent_kafka import Consumer, KafkaException
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, MetricsHandler
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +117,65 @@ class RuntimeMetrics:
         )
 
 
-def serve_metrics(registry: CollectorRegistry, port: int, addr: str = "0.0.0.0") -> None:
-    """Serve `registry` on http://addr:port/metrics from a daemon thread."""
-    start_http_server(port, addr=addr, registry=registry)
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What a process says of itself: `live` (worth keeping) and `ready` (doing its work)."""
+
+    live: bool
+    ready: bool
+    detail: str
+
+
+HealthCheck = Callable[[], Health]
+
+
+def serve_metrics(
+    registry: CollectorRegistry, port: int, addr: str = "0.0.0.0", health: HealthCheck | None = None
+) -> None:
+    """Serve /metrics, and /healthz and /readyz from `health`, on a daemon thread.
+
+    /healthz and /readyz answer 200 or 503 with a one-line JSON reason; without a health check
+    they answer 200 whenever the process serves at all.
+    """
+    metrics_handler = MetricsHandler.factory(registry)
+
+    class Handler(metrics_handler):  # type: ignore[misc, valid-type]
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+            path = self.path.split("?", 1)[0]
+            if path not in ("/healthz", "/readyz"):
+                super().do_GET()
+                return
+            report = health() if health is not None else Health(True, True, "serving")
+            ok = report.live if path == "/healthz" else report.live and report.ready
+            body = json.dumps({"ok": ok, "detail": report.detail}).encode()
+            self.send_response(200 if ok else 503)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # probes every few seconds would drown the service's own log
+
+    server = ThreadingHTTPServer((addr, port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+
+
+def combined(checks: Iterable[HealthCheck]) -> HealthCheck:
+    """Live and ready only when every check is; the detail of each that is not."""
+    checks = list(checks)
+
+    def check() -> Health:
+        reports = [c() for c in checks]
+        failing = [r.detail for r in reports if not (r.live and r.ready)]
+        return Health(
+            all(r.live for r in reports),
+            all(r.ready for r in reports),
+            "; ".join(failing) or "all loops ready",
+        )
+
+    return check
 
 
 def report_lag(consumer: Consumer, gauge: Gauge, app: str) -> None:

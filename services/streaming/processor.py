@@ -39,4 +39,6 @@ class LoopSettings:
     """Bounds how long a dead instance's open transaction blocks read_committed readers."""
     max_consecutive_failures: int = 1000
     """Stop when this many records in a row are dead-lettered: something upstream is broken."""
+    stall_after_s: float = 180.0
+    """A loop that has not turned for this long is not live (longer than any restore)."""
     extra_consumer_config: dict[str, Any] = field(default_factory=dict)

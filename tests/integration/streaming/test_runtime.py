@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from confluent_kafka import Consumer, Producer
 from prometheus_client import CollectorRegistry
@@ -16,10 +17,12 @@ from services.streaming.admin import create_topics
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import InvalidRecord
 from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
+from services.streaming.metrics import serve_metrics
 from services.streaming.records import InputRecord, OutputRecord, Serde
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import StateStore
 from services.streaming.tables import GlobalTable
+from tests.conftest import _free_port_pair
 
 pytestmark = pytest.mark.integration
 TEXT = Serde[str](encode=str.encode, decode=bytes.decode)
@@ -151,3 +154,33 @@ def test_global_table_loads_whole_then_follows_the_tail(topics: KafkaSettings) -
         threading.Event().wait(0.1)
     table.close()
     assert table.values == {"ann": "available", "cy": "offline"}
+
+
+def test_health_endpoints_follow_the_loop(topics: KafkaSettings) -> None:
+    create_topics(topics, partitions=2, specs=[TopicSpec("h.in", False)])
+    processor = Processor(
+        app_id=topics.topic("health-app"), inputs=[topics.topic("h.in")], handle=lambda r: []
+    )
+    registry = CollectorRegistry()
+    loop = TransactionalLoop(processor, topics, LoopSettings(), registry=registry)
+    port = _free_port_pair()
+    serve_metrics(registry, port, addr="127.0.0.1", health=loop.health)
+    base = f"http://127.0.0.1:{port}"
+    before = httpx.get(f"{base}/readyz", timeout=5)
+    assert before.status_code == 503
+    assert "starting" in before.json()["detail"]
+    assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+    thread = run_in_thread(loop)
+    try:
+        for _ in range(100):
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                break
+            threading.Event().wait(0.1)
+        ready = httpx.get(f"{base}/readyz", timeout=5)
+        metrics = httpx.get(f"{base}/metrics", timeout=5)
+    finally:
+        loop.stop()
+        thread.join(30)
+    assert ready.status_code == 200, ready.text
+    assert ready.json() == {"ok": True, "detail": f"{topics.topic('health-app')}: 2 partitions"}
+    assert "leadrouter_assigned_partitions" in metrics.text
