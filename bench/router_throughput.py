@@ -16,13 +16,23 @@ from bench.report import Figure
 from bench.router_service import last_error, publish_bench_config, router_service
 from services.leads.topics import Topic
 
-NAMES = {"exactly_once": "router exactly-once", "at_least_once": "router at-least-once"}
+NAMES = {
+    "exactly_once": "router exactly-once",
+    "at_least_once": "router at-least-once",
+    "exactly_once_prompt": "router exactly-once, prompt-commit loop (experiment)",
+}
 PARTITIONS = 4
 
 
 def run_router(run: Run) -> None:
-    for guarantee in NAMES:
+    for guarantee in ("exactly_once", "at_least_once"):
         measure_router(run, run.sizes.leads, guarantee=guarantee, instances=1, part="router")
+
+
+def run_prompt_commit_throughput(run: Run) -> None:
+    measure_router(
+        run, run.sizes.leads, guarantee="exactly_once_prompt", instances=1, part="prompt_commit"
+    )
 
 
 def run_scaling(run: Run) -> None:
@@ -66,7 +76,7 @@ def measure_router(run: Run, count: int, *, guarantee: str, instances: int, part
             )
     start = first if first is not None else seen.first_created_s
     elapsed = max(seen.last_visible_s - start, 1e-9)
-    name = NAMES[guarantee] if part == "router" else f"router exactly-once, {instances} instance(s)"
+    name = f"{NAMES[guarantee]}, {instances} instance(s)" if part == "scaling" else NAMES[guarantee]
     return run.report.add(
         Figure(
             part=part,
