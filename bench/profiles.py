@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_RATE_HZ = 200
 TOP = 30
 
@@ -75,7 +76,7 @@ def _short(frame: str) -> str:
     """`func (path/to/site-packages/pkg/mod.py:12)` -> `func (pkg/mod.py)`."""
     name, _, where = frame.partition(" (")
     path = where.rstrip(")").rsplit(":", 1)[0]
-    for marker in ("site-packages/", "/work/", "lib/python3."):
+    for marker in ("site-packages/", f"{REPO_ROOT}/", "lib/python3."):
         if marker in path:
             path = path.split(marker, 1)[1]
     return f"{name} ({'/'.join(path.split('/')[-3:])})"
