@@ -4,9 +4,11 @@
     -> flush state writes -> send_offsets_to_transaction -> commit
 
 Outputs, state records and input offsets commit in one Kafka transaction, so after any crash the
-topics show each input handled exactly once. A transaction spans a batch bounded by
-`commit_interval_ms` and `max_batch_records`. Offsets only move inside the transaction: nothing
-is committed outside it.
+topics show each input handled exactly once. A transaction commits as soon as the input is
+drained (a poll comes back empty), and at the latest after `commit_interval_ms` or
+`max_batch_records`, checked after every record so a slow handler over a backlog never outlives
+the transaction timeout. Offsets only move inside the transaction: nothing is committed
+outside it.
 
 Partition ownership: each instance slot has a stable `transactional.id` and `group.instance.id`,
 so a restarted slot fences its predecessor at once and takes its partitions straight back. On
@@ -135,8 +137,13 @@ class TransactionalLoop:
         try:
             for message in messages:
                 self._handle_message(message)
+                # Checked per record: a slow handler over a backlog must not stretch one
+                # transaction past transaction.timeout.ms, or the broker fences the loop.
+                if self._batch is not None and self._batch_due(self._batch):
+                    self._commit()
             self._maybe_tick()
-            if self._batch is not None and self._batch_due(self._batch):
+            drained = not messages  # nothing more was waiting: don't sit out the interval
+            if self._batch is not None and (drained or self._batch_due(self._batch)):
                 self._commit()
         except KafkaException as exc:
             self._recover(exc)
@@ -243,10 +250,11 @@ class TransactionalLoop:
         return batch.count >= self.s.max_batch_records or elapsed_ms >= self.s.commit_interval_ms
 
     def _wait_s(self) -> float:
+        """Idle: wait for input up to the next tick. With a batch open: only drain what the
+        consumer already holds, so a record waits for one commit, not a whole interval."""
         if self._batch is None:
             return min(self.s.commit_interval_ms, self.s.tick_interval_ms) / 1000
-        elapsed_ms = (self.clock.monotonic() - self._batch.started) * 1000
-        return max(0.0, (self.s.commit_interval_ms - elapsed_ms) / 1000)
+        return self.s.drain_wait_ms / 1000
 
     # -- rebalances ------------------------------------------------------------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:

@@ -32,6 +32,9 @@ class Processor:
 class LoopSettings:
     instance: int = 0
     commit_interval_ms: int = 100
+    """The longest a transaction stays open while input keeps coming."""
+    drain_wait_ms: int = 2
+    """With a transaction open, how long a poll waits; an empty poll commits at once."""
     max_batch_records: int = 2000
     tick_interval_ms: int = 200
     session_timeout_ms: int = 10000

@@ -184,3 +184,43 @@ def test_health_endpoints_follow_the_loop(topics: KafkaSettings) -> None:
     assert ready.status_code == 200, ready.text
     assert ready.json() == {"ok": True, "detail": f"{topics.topic('health-app')}: 2 partitions"}
     assert "leadrouter_assigned_partitions" in metrics.text
+
+
+def test_a_slow_handler_under_backlog_never_outlives_the_transaction_timeout(
+    topics: KafkaSettings,
+) -> None:
+    """A whole consume() of backlog must not ride in one transaction: at 10 ms a record, 600
+    records take 6 s, past a 3 s transaction timeout, and the broker would fence the loop."""
+    create_topics(
+        topics, partitions=1, specs=[TopicSpec("slow.in", False), TopicSpec("slow.out", False)]
+    )
+    producer = Producer(topics.producer())
+    for i in range(600):
+        producer.produce(topics.topic("slow.in"), key=b"k", value=str(i).encode())
+    producer.flush(10)
+
+    def handle(record: InputRecord) -> Iterator[OutputRecord]:
+        threading.Event().wait(0.01)
+        yield OutputRecord(topics.topic("slow.out"), record.key, record.value)
+
+    processor = Processor(
+        app_id=topics.topic("slow-app"), inputs=[topics.topic("slow.in")], handle=handle
+    )
+    loop = TransactionalLoop(processor, topics, LoopSettings(transaction_timeout_ms=3000))
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            loop.run()
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        outputs = consume_all(topics, topics.topic("slow.out"), 600, timeout_s=60)
+    finally:
+        loop.stop()
+        thread.join(30)
+    assert not failures, failures
+    assert sorted(int(m.value()) for m in outputs) == list(range(600))
