@@ -127,7 +127,7 @@ class IngestApp:
                     self.clock.monotonic() - started
                 )
             self.metrics.accepted.labels(**labels).inc()
-            log.info("accepted %s lead %s", channel.value, lead.lead_id)
+            log.debug("accepted %s lead %s", channel.value, lead.lead_id)  # counted in metrics
             return answer(lead)
 
         return endpoint

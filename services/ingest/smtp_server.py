@@ -73,7 +73,7 @@ class LeadMailHandler:
             log.warning("email lead not accepted: broker unavailable")
             return "451 4.3.0 Lead not stored, try again later"
         self.metrics.accepted.labels(**LABELS).inc()
-        log.info("accepted email lead %s", lead.lead_id)
+        log.debug("accepted email lead %s", lead.lead_id)  # counted in metrics
         return f"250 2.0.0 OK lead {lead.lead_id}"
 
 
