@@ -93,6 +93,9 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield bootstrap
     finally:
+        # Kafka clients still waiting on the garbage collector (kept alive by a reference
+        # cycle) would otherwise outlive the broker and log connection failures at exit.
+        gc.collect()
         broker.stop()
 
 
