@@ -131,11 +131,11 @@ HealthCheck = Callable[[], Health]
 
 def serve_metrics(
     registry: CollectorRegistry, port: int, addr: str = "0.0.0.0", health: HealthCheck | None = None
-) -> None:
+) -> ThreadingHTTPServer:
     """Serve /metrics, and /healthz and /readyz from `health`, on a daemon thread.
 
     /healthz and /readyz answer 200 or 503 with a one-line JSON reason; without a health check
-    they answer 200 whenever the process serves at all.
+    they answer 200 whenever the process serves at all. Returns the server, for `shutdown()`.
     """
     metrics_handler = MetricsHandler.factory(registry)
 
@@ -160,6 +160,7 @@ def serve_metrics(
     server = ThreadingHTTPServer((addr, port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
 
 
 def combined(checks: Iterable[HealthCheck]) -> HealthCheck:

@@ -164,7 +164,7 @@ def test_health_endpoints_follow_the_loop(topics: KafkaSettings) -> None:
     registry = CollectorRegistry()
     loop = TransactionalLoop(processor, topics, LoopSettings(), registry=registry)
     port = _free_port_pair()
-    serve_metrics(registry, port, addr="127.0.0.1", health=loop.health)
+    server = serve_metrics(registry, port, addr="127.0.0.1", health=loop.health)
     base = f"http://127.0.0.1:{port}"
     before = httpx.get(f"{base}/readyz", timeout=5)
     assert before.status_code == 503
@@ -181,6 +181,8 @@ def test_health_endpoints_follow_the_loop(topics: KafkaSettings) -> None:
     finally:
         loop.stop()
         thread.join(30)
+        server.shutdown()  # its thread holds loop.health, and so the loop's Kafka clients
+        server.server_close()
     assert ready.status_code == 200, ready.text
     assert ready.json() == {"ok": True, "detail": f"{topics.topic('health-app')}: 2 partitions"}
     assert "leadrouter_assigned_partitions" in metrics.text
