@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 
 from services.streaming.dead_letters import dead_letter_record
 from services.streaming.errors import FatalError, PermanentError
 from services.streaming.loop import LoopSettings, Processor
+from services.streaming.produce import produce_all
 from services.streaming.records import InputRecord, OutputRecord
 from services.streaming.settings import KafkaSettings
 
@@ -94,18 +94,7 @@ class AtLeastOnceLoop:
         self._count += 1
 
     def _produce(self, outputs: Iterable[OutputRecord]) -> None:
-        for out in outputs:
-            kwargs: dict[str, Any] = {"key": out.key, "value": out.value}
-            if out.headers:
-                kwargs["headers"] = list(out.headers)
-            if out.partition is not None:
-                kwargs["partition"] = out.partition
-            while True:
-                try:
-                    self.producer.produce(out.topic, **kwargs)
-                    break
-                except BufferError:
-                    self.producer.poll(0.05)
+        produce_all(self.producer, outputs)
 
     def _commit(self) -> None:
         for store in self.p.stores:

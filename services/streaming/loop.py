@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Iterable
-from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from prometheus_client import CollectorRegistry
@@ -32,6 +31,7 @@ from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.errors import FatalError, PermanentError
 from services.streaming.metrics import Health, RuntimeMetrics, report_lag
 from services.streaming.processor import Handler, LoopSettings, Processor, Ticker
+from services.streaming.produce import produce_all
 from services.streaming.records import Clock, OutputRecord, SystemClock
 from services.streaming.settings import KafkaSettings
 
@@ -102,7 +102,7 @@ class TransactionalLoop:
             while self.running:
                 self.step()
             if self._batch is not None:
-                self._commit()
+                self._commit(self._batch)
         finally:
             self.consumer.close()  # leaves the group (static members only after their timeout)
             for table in self.p.tables:
@@ -140,11 +140,11 @@ class TransactionalLoop:
                 # Checked per record: a slow handler over a backlog must not stretch one
                 # transaction past transaction.timeout.ms, or the broker fences the loop.
                 if self._batch is not None and self._batch_due(self._batch):
-                    self._commit()
+                    self._commit(self._batch)
             self._maybe_tick()
             drained = not messages  # nothing more was waiting: don't sit out the interval
             if self._batch is not None and (drained or self._batch_due(self._batch)):
-                self._commit()
+                self._commit(self._batch)
         except KafkaException as exc:
             self._recover(exc)
         self._maybe_report_lag()
@@ -190,21 +190,9 @@ class TransactionalLoop:
         return self._batch
 
     def _produce(self, outputs: Iterable[OutputRecord]) -> None:
-        for out in outputs:
-            kwargs: dict[str, Any] = {"key": out.key, "value": out.value}
-            if out.headers:
-                kwargs["headers"] = list(out.headers)
-            if out.partition is not None:
-                kwargs["partition"] = out.partition
-            while True:
-                try:
-                    self.producer.produce(out.topic, **kwargs)
-                    break
-                except BufferError:
-                    self.producer.poll(0.05)  # the local queue is full: let deliveries drain
+        produce_all(self.producer, outputs)
 
-    def _commit(self) -> None:
-        batch = self._begin()
+    def _commit(self, batch: Batch) -> None:
         started = self.clock.monotonic()
         for store in self.p.stores:
             self._produce(store.flush())
@@ -274,7 +262,9 @@ class TransactionalLoop:
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self._batch is not None:
             try:
-                self._commit()  # finish our work before another instance takes the partitions
+                self._commit(
+                    self._batch
+                )  # finish our work before another instance takes the partitions
             except KafkaException as exc:
                 self._recover(exc)
         self.owned = set()
