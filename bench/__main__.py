@@ -25,8 +25,8 @@ from bench.passthrough import run_passthrough
 from bench.plot import write_png
 from bench.report import Report
 from bench.restore import run_restore
-from bench.router_throughput import run_prompt_commit_throughput, run_router, run_scaling
-from bench.speed_to_lead import run_prompt_commit_latency, run_speed_to_lead
+from bench.router_throughput import run_router, run_scaling
+from bench.speed_to_lead import run_speed_to_lead
 from bench.table import print_table
 from services.streaming.local_broker import LIBS_DIR
 
@@ -42,26 +42,13 @@ PARTS: dict[str, Callable[[Run], None]] = {
 }
 
 
-def run_prompt_commit(run: Run) -> None:
-    run_prompt_commit_throughput(run)
-    run_prompt_commit_latency(run)
-
-
-EXPERIMENTS: dict[str, Callable[[Run], None]] = {"prompt_commit": run_prompt_commit}
-"""Parts run only when named in --parts: measurements of proposed changes, not of leadrouter."""
-ALL_PARTS = {**PARTS, **EXPERIMENTS}
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes: under 2 minutes")
     parser.add_argument(
         "--parts",
         default=",".join(PARTS),
-        help=(
-            f"comma-separated subset of: {', '.join(PARTS)} (default: all of these); "
-            f"experiments, only when named: {', '.join(EXPERIMENTS)}"
-        ),
+        help=(f"comma-separated subset of: {', '.join(PARTS)} (default: all of these)"),
     )
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every count by this")
     parser.add_argument("--bootstrap", help="use this broker instead of starting one")
@@ -70,9 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--profile", action="store_true", help="sample the measured services with py-spy"
     )
     args = parser.parse_args(argv)
-    unknown = set(args.parts.split(",")) - set(ALL_PARTS)
+    unknown = set(args.parts.split(",")) - set(PARTS)
     if unknown:
-        expected = ", ".join(ALL_PARTS)
+        expected = ", ".join(PARTS)
         parser.error(f"--parts: unknown {', '.join(sorted(unknown))}; expected {expected}")
     if args.scale <= 0:
         parser.error(f"--scale must be positive, got {args.scale}")
@@ -104,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             part_started = time.monotonic()
             try:
-                ALL_PARTS[name](run)
+                PARTS[name](run)
             except Exception as exc:
                 failed.append(name)
                 report.notes.append(f"{name} failed: {type(exc).__name__}: {exc}")

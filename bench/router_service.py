@@ -23,7 +23,6 @@ CONFIG = Path(__file__).with_name("routing.bench.yaml")
 GUARANTEES = {
     "exactly_once": "services.router",
     "at_least_once": "bench.router_at_least_once",
-    "exactly_once_prompt": "bench.prompt_commit",
 }
 
 

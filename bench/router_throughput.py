@@ -19,7 +19,6 @@ from services.leads.topics import Topic
 NAMES = {
     "exactly_once": "router exactly-once",
     "at_least_once": "router at-least-once",
-    "exactly_once_prompt": "router exactly-once, prompt-commit loop (experiment)",
 }
 PARTITIONS = 4
 
@@ -27,12 +26,6 @@ PARTITIONS = 4
 def run_router(run: Run) -> None:
     for guarantee in ("exactly_once", "at_least_once"):
         measure_router(run, run.sizes.leads, guarantee=guarantee, instances=1, part="router")
-
-
-def run_prompt_commit_throughput(run: Run) -> None:
-    measure_router(
-        run, run.sizes.leads, guarantee="exactly_once_prompt", instances=1, part="prompt_commit"
-    )
 
 
 def run_scaling(run: Run) -> None:

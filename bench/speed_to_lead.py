@@ -120,23 +120,6 @@ def _send(
     return exchanges, missing
 
 
-def run_prompt_commit_latency(run: Run) -> None:
-    """Speed to lead at the fixed rates with the router on the experimental prompt-commit loop."""
-    settings = fresh_settings(run.bootstrap)
-    try:
-        publish_bench_config(settings)
-        with (
-            router_service(run, settings, label="prompt_commit", guarantee="exactly_once_prompt"),
-            ingest_service(run, settings, "ingest-prompt-commit") as ingest,
-            AssignmentClock(settings).running() as clock,
-        ):
-            _send(ingest, clock, rate=50, seconds=2.0, seed=500)
-            for rate in run.sizes.rates:
-                _measure(run, ingest, clock, rate, part="prompt_commit", variant="prompt-commit ")
-    finally:
-        delete_prefixed_topics(settings)
-
-
 def _measure(
     run: Run,
     ingest: Ingest,
@@ -144,7 +127,6 @@ def _measure(
     rate: int,
     *,
     part: str = "speed_to_lead",
-    variant: str = "",
 ) -> bool:
     seconds = run.sizes.rate_seconds
     exchanges, missing = _send(ingest, clock, rate=rate, seconds=seconds, seed=rate)
@@ -160,11 +142,11 @@ def _measure(
     marks = percentiles(latencies)
     refused = len(exchanges) - len(accepted)
     sustained = not refused and not missing and marks["p99"] <= SUSTAINED_P99_MS
-    run.report.samples_ms[f"{variant}{rate} leads/s"] = thin(latencies)
+    run.report.samples_ms[f"{rate} leads/s"] = thin(latencies)
     run.report.add(
         Figure(
             part=part,
-            name=f"{variant}speed to lead p99 at {rate}/s",
+            name=f"speed to lead p99 at {rate}/s",
             value=marks["p99"],
             unit="ms",
             timed=(
