@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import tempfile
 import time
 import uuid
@@ -15,23 +14,8 @@ from confluent_kafka.admin import AdminClient
 
 from services.leads.topics import TopicSpec
 from services.streaming.admin import create_topics
-from services.streaming.local_broker import LocalBroker
+from services.streaming.local_broker import LocalBroker, free_port_pair
 from services.streaming.settings import KafkaSettings
-
-
-def free_port_pair() -> int:
-    """A loopback port whose successor is free too (broker and controller listeners)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two adjacent free ports on loopback")
 
 
 @contextmanager

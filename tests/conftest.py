@@ -53,21 +53,6 @@ def _docker_answers() -> bool:
     return True
 
 
-def _free_port_pair() -> int:
-    """A port whose successor is free too (broker and controller listeners)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two adjacent free ports on loopback")
-
-
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -81,10 +66,10 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             with KafkaContainer().with_kraft() as container:
                 yield container.get_bootstrap_server()
             return
-        from services.streaming.local_broker import LocalBroker
+        from services.streaming.local_broker import LocalBroker, free_port_pair
 
         run_dir: Path = tmp_path_factory.mktemp("kafka")
-        broker = LocalBroker(port=_free_port_pair(), run_dir=run_dir)
+        broker = LocalBroker(port=free_port_pair(), run_dir=run_dir)
         bootstrap = broker.start()
     except Exception as exc:
         if os.environ.get("CI") == "true":

@@ -14,6 +14,7 @@ import argparse
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +33,21 @@ RUN_ROOT = REPO_ROOT / ".run" / "kafka"
 
 class BrokerError(RuntimeError):
     """The local broker could not be set up, started or reached; the message says why."""
+
+
+def free_port_pair() -> int:
+    """A loopback port whose successor is free too (broker and controller listeners)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        with socket.socket() as second:
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two adjacent free ports on loopback")
 
 
 def ensure_jars() -> Path:

@@ -14,9 +14,8 @@ import pytest
 from services.ingest.identity import lead_id
 from services.leads.events import Channel
 from services.streaming.admin import create_topics
-from services.streaming.local_broker import LocalBroker
+from services.streaming.local_broker import LocalBroker, free_port_pair
 from services.streaming.settings import KafkaSettings
-from tests.conftest import _free_port_pair
 from tests.integration.ingest.running import (
     Ingest,
     read_inbound,
@@ -59,7 +58,7 @@ def send_mail(ingest: Ingest, message_id: str) -> None:
 
 def test_broker_down_means_503_and_451_and_retries_land_exactly_once(tmp_path: Path) -> None:
     """Every lead is decoded whole from leads.inbound, and each lead id appears once."""
-    broker = LocalBroker(port=_free_port_pair(), run_dir=tmp_path)
+    broker = LocalBroker(port=free_port_pair(), run_dir=tmp_path)
     kafka = KafkaSettings(bootstrap_servers=broker.start(), topic_prefix="down.")
     try:
         create_topics(kafka, partitions=1)

@@ -12,9 +12,8 @@ from confluent_kafka import Consumer, Producer
 from services.leads.topics import TopicSpec
 from services.streaming.admin import create_topics
 from services.streaming.broker_config import cluster_id, server_properties
-from services.streaming.local_broker import LocalBroker
+from services.streaming.local_broker import LocalBroker, free_port_pair
 from services.streaming.settings import KafkaSettings
-from tests.conftest import _free_port_pair
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +31,7 @@ def test_broker_config_allows_transactions_on_one_node_and_never_auto_creates() 
 def test_transactional_round_trip_then_stop_leaves_no_process(tmp_path: Path) -> None:
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and not os.environ.get("CI"):
         pytest.skip("an external broker was given; this test starts its own")
-    broker = LocalBroker(port=_free_port_pair(), run_dir=tmp_path)
+    broker = LocalBroker(port=free_port_pair(), run_dir=tmp_path)
     settings = KafkaSettings(bootstrap_servers=broker.start())
     try:
         create_topics(settings, partitions=1, specs=[TopicSpec("roundtrip", False)])

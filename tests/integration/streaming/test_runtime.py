@@ -16,13 +16,13 @@ from services.leads.topics import Topic, TopicSpec
 from services.streaming.admin import create_topics
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import InvalidRecord
+from services.streaming.local_broker import free_port_pair
 from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
 from services.streaming.metrics import serve_metrics
 from services.streaming.records import InputRecord, OutputRecord, Serde
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import StateStore
 from services.streaming.tables import GlobalTable
-from tests.conftest import _free_port_pair
 
 pytestmark = pytest.mark.integration
 TEXT = Serde[str](encode=str.encode, decode=bytes.decode)
@@ -163,7 +163,7 @@ def test_health_endpoints_follow_the_loop(topics: KafkaSettings) -> None:
     )
     registry = CollectorRegistry()
     loop = TransactionalLoop(processor, topics, LoopSettings(), registry=registry)
-    port = _free_port_pair()
+    port = free_port_pair()
     server = serve_metrics(registry, port, addr="127.0.0.1", health=loop.health)
     base = f"http://127.0.0.1:{port}"
     before = httpx.get(f"{base}/readyz", timeout=5)
