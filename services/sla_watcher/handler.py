@@ -76,7 +76,7 @@ class SlaHandler:
     _activity: AvroCodec[LeadActivity] = field(default_factory=lambda: AvroCodec(LeadActivity))
     _last_sweep: dict[int, int] = field(default_factory=dict)
     _read_up_to: dict[tuple[str, int], int] = field(default_factory=dict)
-    """Newest record time handled per input partition since that partition's last tick."""
+    """Newest record time handled per input partition."""
 
     def handle(self, record: InputRecord) -> list[OutputRecord]:
         where = (record.topic, record.partition)
@@ -87,10 +87,13 @@ class SlaHandler:
             return self._activity_record(record)
         raise InvalidRecord("unexpected_topic", f"topic: the watcher does not read {record.topic}")
 
-    def tick(self, partition: int, now_ms: int) -> list[OutputRecord]:
+    def tick(
+        self, partition: int, now_ms: int, behind: frozenset[str] = frozenset()
+    ) -> list[OutputRecord]:
         """Fire every due step of the partition's timers, dead-letter parked activity whose wait
-        ran out, and now and then purge idle finished entries."""
-        read_up_to = self._input_position(partition, now_ms)
+        ran out, and now and then purge idle finished entries. `behind`: the inputs whose
+        `partition` the loop has not read to the end."""
+        read_up_to = self._input_position(partition, now_ms, behind)
         outputs: list[OutputRecord] = []
         for timer in list(self.store.waking(partition)):
             if timer.status is TimerStatus.AWAITING_ASSIGNMENT:
@@ -108,19 +111,17 @@ class SlaHandler:
             self._purge(partition, now_ms)
         return outputs
 
-    def _input_position(self, partition: int, now_ms: int) -> int:
+    def _input_position(self, partition: int, now_ms: int, behind: frozenset[str]) -> int:
         """How far both inputs of `partition` have been read, as a record time.
 
-        An input that delivered nothing since the last tick has been read to the end (as far as
-        this instance can tell), so it counts as `now_ms`. One that delivered records is read
-        up to the newest of them: after a restart with a backlog, that holds the timers back
+        An input read to the end counts as `now_ms`. One that is behind counts as read up to
+        the newest record handled from it (nothing yet: not read at all): after a restart with
+        a backlog, or while a partition's first fetch is still out, that holds the timers back
         until the activity written before their due time has been read.
         """
         position = now_ms
-        for topic in (self.topics.assignments, self.topics.activity):
-            seen = self._read_up_to.pop((topic, partition), None)
-            if seen is not None:
-                position = min(position, seen)
+        for topic in behind:
+            position = min(position, self._read_up_to.get((topic, partition), 0))
         return max(position, now_ms - self.timing.max_catch_up_ms)
 
     # -- inputs ------------------------------------------------------------------------------

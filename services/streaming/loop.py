@@ -32,6 +32,7 @@ from services.streaming.errors import FatalError, PermanentError
 from services.streaming.metrics import Health, RuntimeMetrics, report_lag
 from services.streaming.processor import Handler, LoopSettings, Processor, Ticker
 from services.streaming.produce import produce_all
+from services.streaming.progress import InputProgress
 from services.streaming.records import Clock, OutputRecord, SystemClock
 from services.streaming.settings import KafkaSettings
 
@@ -77,6 +78,7 @@ class TransactionalLoop:
             self.s.max_consecutive_failures,
             self.metrics.dead_letters,
         )
+        self.progress = InputProgress(self.consumer, processor.inputs)
         self.running = True
         self.owned: set[int] = set()
         self._batch: Batch | None = None
@@ -177,7 +179,7 @@ class TransactionalLoop:
         self._last_tick = now
         now_ms = self.clock.now_ms()
         for partition in sorted(self.owned):
-            outputs = list(self.p.tick(partition, now_ms))
+            outputs = list(self.p.tick(partition, now_ms, self.progress.behind(partition)))
             if outputs or any(store.has_pending for store in self.p.stores):
                 self._begin()
                 self._produce(outputs)
@@ -255,6 +257,8 @@ class TransactionalLoop:
                 self.clock.monotonic() - started
             )
             self.metrics.restored_records.labels(app=self.p.app_id, store=store.topic).inc(count)
+        if self.p.tick is not None:
+            self.progress.assigned(partitions)
         self.owned = numbers
         self.metrics.assigned_partitions.labels(app=self.p.app_id).set(len(numbers))
         log.info("assigned partitions %s of %s", sorted(numbers), list(self.p.inputs))

@@ -11,8 +11,9 @@ from services.streaming.state import StateStore
 from services.streaming.tables import GlobalTable
 
 Handler = Callable[[InputRecord], Iterable[OutputRecord]]
-Ticker = Callable[[int, int], Iterable[OutputRecord]]
-"""(partition, now_ms) -> outputs: timers that fire without an input record."""
+Ticker = Callable[[int, int, frozenset[str]], Iterable[OutputRecord]]
+"""(partition, now_ms, behind) -> outputs: timers that fire without an input record. `behind`
+names the input topics whose partition is not read to the end yet (see progress.py)."""
 
 
 @dataclass

@@ -249,13 +249,31 @@ def test_timer_waits_while_the_input_is_read_from_behind_so_a_logged_touch_wins(
     # Catching up on a backlog: this batch held a record written long before the deadline.
     old = AvroCodec(LeadActivity).encode(make_activity(lead_id="lead-9", rep_id="mallory"))
     h.batch(TOPICS.activity, "lead-9", old, DEADLINE - 30_000)
-    behind = escalations(h.handler.tick(0, DEADLINE + 10_000))
+    lagging = frozenset({TOPICS.activity})
+    behind = escalations(h.handler.tick(0, DEADLINE + 10_000, lagging))
     assert {e.step for e in behind} == {EscalationStep.NOTIFY}  # the deadline waits
     touch = AvroCodec(LeadActivity).encode(make_activity(occurred_at_ms=DEADLINE - 1_000))
     h.batch(TOPICS.activity, "lead-1", touch, DEADLINE - 1_000)
-    assert escalations(h.handler.tick(0, DEADLINE + 10_500)) == []
-    caught_up = escalations(h.handler.tick(0, DEADLINE + 11_000))  # nothing new was read
+    assert escalations(h.handler.tick(0, DEADLINE + 10_500, lagging)) == []
+    caught_up = escalations(h.handler.tick(0, DEADLINE + 11_000))  # read to the end now
     assert [(e.lead_id, e.step) for e in caught_up] == [("lead-9", EscalationStep.REASSIGN)]
+    timer = h.store.get(0, "lead-1")
+    assert timer is not None and timer.status is TimerStatus.TOUCHED
+
+
+def test_an_input_not_fetched_yet_holds_timers_back_though_it_delivered_nothing() -> None:
+    """Right after an assignment the activity partition may not have answered its first fetch:
+    silence from it is not proof that no touch is waiting."""
+    h = Harness()
+    assignment = AvroCodec(Assignment).encode(make_assignment("lead-1"))
+    h.batch(TOPICS.assignments, "lead-1", assignment, T0)
+    unread = frozenset({TOPICS.activity})
+    assert h.handler.tick(0, T0, unread) == []
+    early = escalations(h.handler.tick(0, DEADLINE + GRACE, unread))
+    assert [e.step for e in early] == [EscalationStep.NOTIFY]  # due a catch-up bound ago
+    touch = AvroCodec(LeadActivity).encode(make_activity(occurred_at_ms=DEADLINE - 1_000))
+    h.batch(TOPICS.activity, "lead-1", touch, DEADLINE - 1_000)
+    assert escalations(h.handler.tick(0, DEADLINE + GRACE + 200)) == []
     timer = h.store.get(0, "lead-1")
     assert timer is not None and timer.status is TimerStatus.TOUCHED
 
@@ -265,5 +283,8 @@ def test_a_lagging_input_holds_timers_back_no_longer_than_the_catch_up_limit() -
     h.assign(make_assignment())
     stale = AvroCodec(Assignment).encode(make_assignment("lead-2"))
     h.batch(TOPICS.assignments, "lead-2", stale, T0)
-    fired = escalations(h.handler.tick(0, DEADLINE + GRACE + MINUTE))
+    lagging = frozenset({TOPICS.assignments, TOPICS.activity})
+    held = escalations(h.handler.tick(0, DEADLINE + GRACE + MINUTE - 1, lagging))
+    assert EscalationStep.REASSIGN not in {e.step for e in held}
+    fired = escalations(h.handler.tick(0, DEADLINE + GRACE + MINUTE, lagging))
     assert ("lead-1", EscalationStep.REASSIGN) in [(e.lead_id, e.step) for e in fired]
