@@ -140,21 +140,36 @@ def read_to_end(
     apply: ApplyFn,
     timeout_s: float = 120.0,
 ) -> int:
-    """Feed every committed record of `partitions` to `apply`, up to the high watermarks.
+    """Feed every committed record of `partitions` to `apply`, up to the high watermarks."""
+    consumer = Consumer(settings.reader(**{"fetch.wait.max.ms": 10}))
+    try:
+        return drain_to_end(consumer, topic, partitions, apply, timeout_s)
+    finally:
+        consumer.close()
 
+
+def drain_to_end(
+    consumer: Consumer,
+    topic: str,
+    partitions: list[int],
+    apply: ApplyFn,
+    timeout_s: float = 120.0,
+) -> int:
+    """Assign `partitions` to `consumer` from the beginning and feed every committed record to
+    `apply` until each position reaches the high watermark read at the start; returns how many.
+
+    The consumer stays assigned, so whoever follows the topic afterwards goes on from exactly
+    where this stopped: nothing written meanwhile falls between the read and the tail.
     Done means the consumer *position* reached the high watermark, not that the last record
     was seen: transaction markers take offsets too, so "last offset + 1" can stop short.
     """
-    consumer = Consumer(settings.reader(**{"fetch.wait.max.ms": 10}))
     try:
         ends: dict[int, int] = {}
         for partition in partitions:
             low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
             if high > low:
                 ends[partition] = high
-        if not ends:
-            return 0
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in ends])
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
         count, deadline = 0, time.monotonic() + timeout_s
         while ends:
             for message in consumer.consume(1000, timeout=0.2):
@@ -172,5 +187,3 @@ def read_to_end(
         return count
     except KafkaException as exc:
         raise TransientError(f"restoring {topic}: {exc}") from exc
-    finally:
-        consumer.close()

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException
 
 from services.streaming.errors import TransientError
 from services.streaming.records import Serde
 from services.streaming.settings import KafkaSettings
-from services.streaming.state import read_to_end
+from services.streaming.state import drain_to_end
 
 T = TypeVar("T")
 
@@ -30,16 +30,15 @@ class GlobalTable(Generic[T]):
         self._consumer: Consumer | None = None
 
     def load(self) -> None:
-        """Block until every record up to the high watermark is in; then follow the tail."""
-        partitions = self._partitions()
-        read_to_end(self.settings, self.topic, partitions, lambda _p, k, v: self._apply(k, v))
+        """Block until every record up to the high watermark is in; then follow the tail with
+        the same consumer, so a record written during the load is applied on the next refresh
+        (a second consumer started "at the end" could skip it)."""
         consumer = Consumer(self.settings.reader(**{"fetch.wait.max.ms": 50}))
-        # Continue from the end of what was just read; anything written since arrives on refresh.
-        ends = []
-        for p in partitions:
-            _, high = consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=10)
-            ends.append(TopicPartition(self.topic, p, high if high > 0 else OFFSET_BEGINNING))
-        consumer.assign(ends)
+        try:
+            drain_to_end(consumer, self.topic, self._partitions(), self._apply)
+        except BaseException:
+            consumer.close()
+            raise
         self._consumer = consumer
 
     def refresh(self) -> int:
@@ -50,7 +49,7 @@ class GlobalTable(Generic[T]):
         for message in messages:
             if message.error():
                 raise TransientError(f"reading {self.topic}: {message.error()}")
-            self._apply(message.key(), message.value())
+            self._apply(message.partition() or 0, message.key(), message.value())
         return len(messages)
 
     def close(self) -> None:
@@ -71,7 +70,7 @@ class GlobalTable(Generic[T]):
             raise TransientError(f"topic {self.topic} is missing (run `leadrouter topics create`)")
         return sorted(topic.partitions)
 
-    def _apply(self, key: bytes | None, value: bytes | None) -> None:
+    def _apply(self, _partition: int, key: bytes | None, value: bytes | None) -> None:
         if key is None:
             return
         name = key.decode()
