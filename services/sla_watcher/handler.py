@@ -19,6 +19,7 @@ from services.leads.events import (
     Outcome,
 )
 from services.leads.routing_config import RoutingConfig
+from services.sla_watcher.activity_transitions import on_activity
 from services.sla_watcher.early_activity import dead_letters, kept, restored, unknown_lead
 from services.sla_watcher.effects import Transition
 from services.sla_watcher.event_records import escalation_record, request_record
@@ -27,7 +28,7 @@ from services.sla_watcher.policies import owner_context
 from services.sla_watcher.steps import fire_due
 from services.sla_watcher.timer_state import ParkedRecord, SlaTimer, TimerStatus
 from services.sla_watcher.timer_store import TimerStore
-from services.sla_watcher.transitions import on_activity, on_assignment, park
+from services.sla_watcher.transitions import on_assignment, park
 from services.streaming.codec import AvroCodec
 from services.streaming.dead_letters import dead_letter_record
 from services.streaming.errors import InvalidRecord

@@ -1,6 +1,8 @@
 """How one lead's SLA entry moves: assignment, activity and time in; new entry and events out.
 
-Pure: `now_ms` is a parameter (the input record's timestamp, or the tick's time), ids derive
+This module holds the assignment side, and activity parked before any assignment; CRM activity
+for a tracked lead is `activity_transitions`, and the steps that fall due are `steps`. All pure:
+`now_ms` is a parameter (the input record's timestamp, or the tick's time), ids derive
 from the assignment id and the step, so replaying the same input gives the same events.
 
     assigned ──► running ──first touch / accepted / contacted──► touched ──closed──► (gone)
@@ -15,10 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.leads.events import (
-    ActivityType,
     Assignment,
     EscalationStep,
-    LeadActivity,
     Outcome,
     RequestKind,
 )
@@ -30,21 +30,15 @@ from services.sla_watcher.deadlines import (
 )
 from services.sla_watcher.effects import (
     Escalated,
-    FirstTouch,
     Ignored,
     Level,
-    Note,
     Transition,
     escalation_event,
     merge_owners,
     routing_request,
     unchanged,
 )
-from services.sla_watcher.steps import miss
 from services.sla_watcher.timer_state import ParkedRecord, SlaTimer, TimerStatus
-
-TOUCHES = frozenset({ActivityType.FIRST_TOUCH, ActivityType.ACCEPTED, ActivityType.CONTACTED})
-CLOSES = frozenset({ActivityType.CLOSED_WON, ActivityType.CLOSED_LOST, ActivityType.DISQUALIFIED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,81 +154,6 @@ def _nobody_took_it(
     )
     notes = (Escalated(timer.pool_id, Level.MANAGER),)
     return Transition(timer, escalations=(escalation,), notes=notes)
-
-
-def on_activity(timer: SlaTimer, activity: LeadActivity, now_ms: int) -> Transition:
-    """Apply CRM activity to a tracked lead. Activity from a previous owner changes nothing."""
-    if activity.type in CLOSES:
-        return _close(timer, activity, now_ms)
-    by_owner = timer.rep_id is not None and activity.rep_id in (None, timer.rep_id)
-    if not by_owner:
-        if activity.rep_id is not None and activity.rep_id in timer.previous_owners:
-            return unchanged(timer, Ignored.PREVIOUS_OWNER)
-        return unchanged(timer, Ignored.NOT_OWNER if timer.rep_id else Ignored.NO_OWNER)
-    if activity.type is ActivityType.REJECTED:
-        if timer.status is TimerStatus.ESCALATED:
-            return _drop_owner(timer, activity, now_ms)
-        return miss(timer, now_ms, due_ms=now_ms, rejected_by=timer.rep_id)
-    if activity.type not in TOUCHES or timer.status is TimerStatus.TOUCHED:
-        return unchanged(timer, Ignored.ALREADY_TOUCHED)
-    return _touch(timer, activity.occurred_at_ms, now_ms)
-
-
-def _touch(timer: SlaTimer, touched_ms: int, now_ms: int) -> Transition:
-    # An escalated lead's deadline was already counted as missed when it fired.
-    settled = timer.deadline_ms is None or timer.status is TimerStatus.ESCALATED
-    met = None if settled or timer.deadline_ms is None else touched_ms <= timer.deadline_ms
-    note = FirstTouch(timer.pool_id, max(0, touched_ms - timer.assigned_at_ms) / 1000, met)
-    stopped = timer.model_copy(
-        update={"status": TimerStatus.TOUCHED, "touched_at_ms": touched_ms, "updated_at_ms": now_ms}
-    )
-    return Transition(stopped, notes=(note,))
-
-
-def _close(timer: SlaTimer, activity: LeadActivity, now_ms: int) -> Transition:
-    if timer.status is TimerStatus.CLOSED:
-        return unchanged(timer, Ignored.ALREADY_CLOSED)
-    if timer.status is TimerStatus.AWAITING_OWNER:
-        closed = timer.model_copy(update={"status": TimerStatus.CLOSED, "updated_at_ms": now_ms})
-        return Transition(closed)  # the owner the router is choosing now is released on arrival
-    notes: tuple[Note, ...] = ()
-    if timer.status is TimerStatus.RUNNING:
-        notes = _touch(timer, activity.occurred_at_ms, now_ms).notes  # closing is handling it
-    if timer.rep_id is None:
-        return Transition(None, notes=notes)
-    release = routing_request(
-        timer,
-        RequestKind.RELEASE,
-        f"{timer.assignment_id}:release",
-        pool_id=timer.pool_id,
-        rep_id=timer.rep_id,
-        reason=f"lead {activity.type.value}",
-        now_ms=now_ms,
-    )
-    return Transition(None, requests=(release,), notes=notes)
-
-
-def _drop_owner(timer: SlaTimer, activity: LeadActivity, now_ms: int) -> Transition:
-    """The owner of an escalated lead gave it up: the manager already knows; free the rep."""
-    if timer.rep_id is None:
-        return unchanged(timer, Ignored.NO_OWNER)
-    release = routing_request(
-        timer,
-        RequestKind.RELEASE,
-        f"{timer.assignment_id}:release",
-        pool_id=timer.pool_id,
-        rep_id=timer.rep_id,
-        reason="the owner rejected an escalated lead",
-        now_ms=now_ms,
-    )
-    dropped = timer.model_copy(
-        update={
-            "rep_id": None,
-            "previous_owners": merge_owners(timer.previous_owners, (timer.rep_id,)),
-            "updated_at_ms": now_ms,
-        }
-    )
-    return Transition(dropped, requests=(release,))
 
 
 def park(

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[3] / "services" / "sla_watcher"
-PURE = ["deadlines", "timer_state", "effects", "steps", "transitions", "policies"]
+PURE = [
+    "deadlines", "timer_state", "effects", "steps", "transitions", "activity_transitions",
+    "policies",
+]  # fmt: skip
 FORBIDDEN = {"confluent_kafka", "time", "os", "random", "uuid", "socket", "prometheus_client"}
 FORBIDDEN_PREFIXES = ("services.streaming",)
 

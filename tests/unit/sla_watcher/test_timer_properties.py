@@ -11,11 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.leads.events import Escalation, EscalationStep, RequestKind, RoutingRequest
+from services.sla_watcher.activity_transitions import on_activity
 from services.sla_watcher.deadlines import EscalationTarget, SlaTerms
 from services.sla_watcher.effects import Transition
 from services.sla_watcher.steps import fire_due
 from services.sla_watcher.timer_state import SlaTimer, TimerStatus
-from services.sla_watcher.transitions import OwnerContext, on_activity, on_assignment
+from services.sla_watcher.transitions import OwnerContext, on_assignment
 from tests.unit.sla_watcher.builders import MINUTE, T0, make_activity, make_assignment
 
 GRACE = 2_000

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from services.leads.events import ActivityType, EscalationStep, Outcome, RequestKind
+from services.sla_watcher.activity_transitions import on_activity
 from services.sla_watcher.deadlines import EscalationTarget
 from services.sla_watcher.effects import Escalated, Fired, FirstTouch, Ignored, Level, Transition
 from services.sla_watcher.steps import fire_due
 from services.sla_watcher.timer_state import SlaTimer, TimerStatus
-from services.sla_watcher.transitions import OwnerContext, on_activity, on_assignment
+from services.sla_watcher.transitions import OwnerContext, on_assignment
 from tests.unit.sla_watcher.builders import (
     MINUTE,
     T0,
