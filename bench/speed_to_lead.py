@@ -14,13 +14,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
 from bench.broker import delete_prefixed_topics, fresh_settings
 from bench.context import Run
 from bench.http_load import Exchange, open_loop
 from bench.ingest_server import Ingest, channel_requests, ingest_service
-from bench.latency import percentiles
+from bench.latency import hop_latencies, percentiles
 from bench.report import Figure, thin
 from bench.router_service import publish_bench_config, router_service
 from services.leads.topics import Topic
@@ -34,24 +34,59 @@ SETTLE_S = 15.0
 SUSTAINED_P99_MS = 1_000.0
 
 
+LEG_TOPICS = (Topic.INBOUND, Topic.ROUTING_REQUESTS, Topic.ASSIGNMENTS)
+"""The topics a lead crosses, in order; each record names its lead in `ce_subject`."""
+
+
 class AssignmentClock:
-    """A thread that notes when each lead id's assignment becomes visible (time.monotonic)."""
+    """A thread that notes when each lead's assignment becomes visible (time.monotonic), and,
+    for the per-hop figures, when each of its records on the way was created and read.
+
+    One read_committed consumer reads all three topics. It waits for one record and then takes
+    only what it already holds: `consume(n, timeout)` would sit out its whole timeout unless n
+    records came, which would add up to that timeout to every reading."""
 
     def __init__(self, settings: KafkaSettings) -> None:
-        topic = settings.topic(Topic.ASSIGNMENTS)
+        self.topics = {settings.topic(t): t for t in LEG_TOPICS}
         self.consumer = Consumer(settings.reader(**{"fetch.wait.max.ms": 5}))
-        partitions = self.consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        self.consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        assigned = []
+        for topic in self.topics:
+            partitions = self.consumer.list_topics(topic, timeout=10).topics[topic].partitions
+            assigned += [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
+        self.consumer.assign(assigned)
         self.visible: dict[str, float] = {}
+        self.legs: dict[Topic, dict[str, tuple[float, float]]] = {t: {} for t in LEG_TOPICS}
+        """Per topic and lead id: (CreateTime, read time), both time.time() seconds."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="assignment-clock", daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for message in self.consumer.consume(1000, timeout=0.02):
-                key = message.key()
-                if message.error() is None and key is not None:
-                    self.visible.setdefault(key.decode(), time.monotonic())
+            first = self.consumer.poll(0.02)
+            if first is None:
+                continue
+            messages = [first, *self.consumer.consume(1000, timeout=0)]
+            read_s, read_mono = time.time(), time.monotonic()
+            for message in messages:
+                if message.error() is None:
+                    self._note(message, read_s, read_mono)
+
+    def _note(self, message: Message, read_s: float, read_mono: float) -> None:
+        lead = _subject(message)
+        topic = self.topics.get(message.topic() or "")
+        if lead is None or topic is None:
+            return
+        self.legs[topic].setdefault(lead, (message.timestamp()[1] / 1000, read_s))
+        if topic is Topic.ASSIGNMENTS:
+            self.visible.setdefault(lead, read_mono)
+
+    def journey(self, lead: str, due_s: float) -> list[float] | None:
+        """The lead's stage times (see `bench.latency.STAGES`) and its assignment's reading,
+        on the wall clock; None while any record of it is unseen."""
+        legs = [self.legs[t].get(lead) for t in LEG_TOPICS]
+        if any(leg is None for leg in legs):
+            return None
+        return [due_s, *(moment for leg in legs if leg is not None for moment in leg)]
 
     def wait_for(self, lead_ids: list[str], timeout_s: float) -> int:
         deadline = time.monotonic() + timeout_s
@@ -71,6 +106,15 @@ class AssignmentClock:
             self._stop.set()
             self._thread.join(5)
             self.consumer.close()
+
+
+def _subject(message: Message) -> str | None:
+    headers = message.headers()
+    pairs = headers.items() if isinstance(headers, dict) else (headers or ())
+    for name, value in pairs:
+        if name == "ce_subject" and isinstance(value, bytes):
+            return value.decode()
+    return None
 
 
 def run_speed_to_lead(run: Run) -> None:
@@ -158,4 +202,36 @@ def _measure(
             details={**marks, "refused": float(refused), "missing": float(missing)},
         )
     )
+    _add_hops(run, clock, accepted, rate, part)
     return sustained
+
+
+def _add_hops(
+    run: Run, clock: AssignmentClock, accepted: list[Exchange], rate: int, part: str
+) -> None:
+    """One figure per hop: where the end-to-end time of this rate's leads went."""
+    wall_minus_mono = time.time() - time.monotonic()
+    journeys = [
+        journey
+        for e in accepted
+        if e.lead_id is not None
+        and (journey := clock.journey(e.lead_id, e.intended_s + wall_minus_mono)) is not None
+    ]
+    if not journeys:
+        return
+    for index, (name, samples) in enumerate(hop_latencies(journeys).items(), start=1):
+        marks = percentiles(samples)
+        run.report.add(
+            Figure(
+                part=part,
+                name=f"hop {index} p50 at {rate}/s",
+                value=marks["p50"],
+                unit="ms",
+                timed=(
+                    f"{name}, per lead at {rate}/s (wall clock; CreateTime has ms resolution; "
+                    "readable = read by this benchmark's read_committed consumer)"
+                ),
+                count=len(samples),
+                details=marks,
+            )
+        )
