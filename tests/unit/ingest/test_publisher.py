@@ -17,10 +17,18 @@ from services.ingest.chat import normalize_chat
 from services.ingest.metrics import IngestMetrics
 from services.ingest.publisher import BrokerUnavailable, LeadPublisher
 from services.leads.events import Lead
-from services.streaming.settings import KafkaSettings
+from services.streaming.settings import ClientConfig, KafkaSettings
 from tests.unit.ingest.payloads import NOW_MS, make_chat
 
-NOWHERE = KafkaSettings(bootstrap_servers="127.0.0.1:9", topic_prefix="unit.")
+
+class Quiet(KafkaSettings):
+    """No librdkafka log lines: "connection refused" is this test's premise, not news."""
+
+    def producer(self, **overrides: str | int | float | bool) -> ClientConfig:
+        return super().producer(**{"log_level": 0, **overrides})
+
+
+NOWHERE = Quiet(bootstrap_servers="127.0.0.1:9", topic_prefix="unit.")
 
 
 @pytest.fixture
