@@ -10,11 +10,9 @@ drained (a poll comes back empty), and at the latest after `commit_interval_ms` 
 the transaction timeout. Offsets only move inside the transaction: nothing is committed
 outside it.
 
-Partition ownership: each instance slot has a stable `transactional.id` and `group.instance.id`,
-so a restarted slot fences its predecessor at once and takes its partitions straight back. On
-assignment, every state store restores the new partitions before any of their records is
-handled. On revocation the open transaction is committed first. On abort, state rolls back to
-the last commit and the consumer rewinds to the batch's first offsets.
+Each instance slot's clients, and how input is taken from the consumer, are in slot_clients.py;
+what happens to state when partitions move is in partition_ownership.py. On abort, state rolls
+back to the last commit and the consumer rewinds to the batch's first offsets.
 """
 
 from __future__ import annotations
@@ -23,18 +21,20 @@ import logging
 import signal
 from collections.abc import Iterable
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message
 from prometheus_client import CollectorRegistry
 
 from services.streaming.batch import Batch, input_record
 from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.errors import FatalError, PermanentError
 from services.streaming.metrics import Health, RuntimeMetrics, report_lag
+from services.streaming.partition_ownership import PartitionOwnership
 from services.streaming.processor import Handler, LoopSettings, Processor, Ticker
 from services.streaming.produce import produce_all
 from services.streaming.progress import InputProgress
 from services.streaming.records import Clock, OutputRecord, SystemClock
 from services.streaming.settings import KafkaSettings
+from services.streaming.slot_clients import slot_consumer, slot_producer, take_input
 
 __all__ = ["Handler", "LoopSettings", "Processor", "Ticker", "TransactionalLoop"]
 
@@ -55,23 +55,8 @@ class TransactionalLoop:
         self.s = settings or LoopSettings()
         self.clock = clock or SystemClock()
         self.metrics = RuntimeMetrics.create(registry or CollectorRegistry())
-        slot = f"{processor.app_id}-{self.s.instance}"
-        self.producer = Producer(
-            kafka.transactional_producer(
-                slot, **{"transaction.timeout.ms": self.s.transaction_timeout_ms}
-            )
-        )
-        self.consumer = Consumer(
-            kafka.consumer(
-                processor.app_id,
-                **{
-                    "group.instance.id": slot,
-                    "session.timeout.ms": self.s.session_timeout_ms,
-                    "partition.assignment.strategy": "range",
-                    **self.s.extra_consumer_config,
-                },
-            )
-        )
+        self.producer = slot_producer(kafka, processor.app_id, self.s)
+        self.consumer = slot_consumer(kafka, processor.app_id, self.s)
         self.dead_letters = DeadLetterSink(
             processor.dead_letter_topic,
             processor.app_id,
@@ -79,8 +64,16 @@ class TransactionalLoop:
             self.metrics.dead_letters,
         )
         self.progress = InputProgress(self.consumer, processor.inputs)
+        self.ownership = PartitionOwnership(
+            processor,
+            kafka,
+            self.metrics,
+            self.progress,
+            self.clock,
+            finish=self._finish_open,
+            abandon=self._abandon_open,
+        )
         self.running = True
-        self.owned: set[int] = set()
         self._batch: Batch | None = None
         self._started = False
         self._last_step: float | None = None
@@ -93,12 +86,7 @@ class TransactionalLoop:
         self.producer.init_transactions(30)
         for table in self.p.tables:
             table.load()
-        self.consumer.subscribe(
-            list(self.p.inputs),
-            on_assign=self._on_assign,
-            on_revoke=self._on_revoke,
-            on_lost=self._on_lost,
-        )
+        self.ownership.subscribe(self.consumer)
         self._started = True
         try:
             while self.running:
@@ -124,7 +112,7 @@ class TransactionalLoop:
             return Health(True, False, f"{name}: draining")
         if stalled_s > self.s.stall_after_s:
             return Health(False, False, f"{name}: no loop turn for {stalled_s:.0f} s")
-        return Health(True, True, f"{name}: {len(self.owned)} partitions")
+        return Health(True, True, f"{name}: {len(self.ownership.owned)} partitions")
 
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
@@ -135,7 +123,7 @@ class TransactionalLoop:
         if self._batch is None:
             for table in self.p.tables:
                 table.refresh()  # only between transactions: a batch sees one version
-        messages = self.consumer.consume(self.s.max_batch_records, timeout=self._wait_s())
+        messages = take_input(self.consumer, self.s, batch_open=self._batch is not None)
         try:
             for message in messages:
                 self._handle_message(message)
@@ -171,14 +159,14 @@ class TransactionalLoop:
         self.metrics.records.labels(app=self.p.app_id, topic=record.topic).inc()
 
     def _maybe_tick(self) -> None:
-        if self.p.tick is None or not self.owned:
+        if self.p.tick is None or not self.ownership.owned:
             return
         now = self.clock.monotonic()
         if (now - self._last_tick) * 1000 < self.s.tick_interval_ms:
             return
         self._last_tick = now
         now_ms = self.clock.now_ms()
-        for partition in sorted(self.owned):
+        for partition in sorted(self.ownership.owned):
             outputs = list(self.p.tick(partition, now_ms, self.progress.behind(partition)))
             if outputs or any(store.has_pending for store in self.p.stores):
                 self._begin()
@@ -231,7 +219,7 @@ class TransactionalLoop:
         for store in self.p.stores:
             store.rollback()
         if self._batch is not None:
-            for point in self._batch.rewind_points(self.owned):
+            for point in self._batch.rewind_points(self.ownership.owned):
                 self.consumer.seek(point)
         self._batch = None
 
@@ -239,41 +227,15 @@ class TransactionalLoop:
         elapsed_ms = (self.clock.monotonic() - batch.started) * 1000
         return batch.count >= self.s.max_batch_records or elapsed_ms >= self.s.commit_interval_ms
 
-    def _wait_s(self) -> float:
-        """Idle: wait for input up to the next tick. With a batch open: only drain what the
-        consumer already holds, so a record waits for one commit, not a whole interval."""
-        if self._batch is None:
-            return min(self.s.commit_interval_ms, self.s.tick_interval_ms) / 1000
-        return self.s.drain_wait_ms / 1000
-
-    # -- rebalances ------------------------------------------------------------------------
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        numbers = {tp.partition for tp in partitions}
-        for store in self.p.stores:
-            store.drop(store.partitions - numbers)  # owned by someone else in between
-            started = self.clock.monotonic()
-            count = store.restore(self.kafka, numbers)
-            self.metrics.restore_seconds.labels(app=self.p.app_id, store=store.topic).observe(
-                self.clock.monotonic() - started
-            )
-            self.metrics.restored_records.labels(app=self.p.app_id, store=store.topic).inc(count)
-        if self.p.tick is not None:
-            self.progress.assigned(partitions)
-        self.owned = numbers
-        self.metrics.assigned_partitions.labels(app=self.p.app_id).set(len(numbers))
-        log.info("assigned partitions %s of %s", sorted(numbers), list(self.p.inputs))
-
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    # -- the open transaction when partitions move (see partition_ownership.py) --------------
+    def _finish_open(self) -> None:
         if self._batch is not None:
             try:
-                self._commit(
-                    self._batch
-                )  # finish our work before another instance takes the partitions
+                self._commit(self._batch)
             except KafkaException as exc:
                 self._recover(exc)
-        self.owned = set()
 
-    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _abandon_open(self) -> None:
         if self._batch is not None:
             try:
                 self.producer.abort_transaction(30)
@@ -282,9 +244,6 @@ class TransactionalLoop:
             for store in self.p.stores:
                 store.rollback()
             self._batch = None
-        for store in self.p.stores:
-            store.drop(store.partitions)  # another instance may have moved them on
-        self.owned = set()
 
     def _maybe_report_lag(self) -> None:
         now = self.clock.monotonic()
