@@ -60,3 +60,14 @@ def test_cloudevents_headers_are_deterministic_and_utc() -> None:
         subject="lead-1",
         schema="s",
     )
+
+
+def test_a_transactional_producer_retries_a_coordinator_still_completing_within_ms() -> None:
+    # CONCURRENT_TRANSACTIONS lasts a few ms after each commit; librdkafka's 100 ms default
+    # backoff added about 100 ms to every back-to-back transaction.
+    config = KafkaSettings().transactional_producer("slot-0")
+    assert int(config["retry.backoff.ms"]) <= 20
+    assert (
+        KafkaSettings().transactional_producer("s", **{"retry.backoff.ms": 50})["retry.backoff.ms"]
+        == 50
+    )
