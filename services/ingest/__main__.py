@@ -3,6 +3,10 @@
     leadrouter-ingest                   HTTP, SMTP and the raw-topic front door
     leadrouter-ingest --no-smtp --no-raw  HTTP only
 
+With INGEST_HTTP_WORKERS=N > 1 this process starts N - 1 more HTTP-only processes
+(`--http-worker <i>`) on the same port (SO_REUSEPORT), each with its own producer and metrics
+port, and stops them with itself; one that dies stops the whole service, as a dead door does.
+
 SIGTERM or SIGINT stops every door, delivers what is queued, and exits 0; a door that dies on
 its own stops the process with exit code 1.
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -18,7 +23,7 @@ import threading
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
-from services.ingest.doors import Door, HttpDoor, RawDoor, SmtpDoor
+from services.ingest.doors import Door, HttpDoor, HttpWorker, RawDoor, SmtpDoor
 from services.ingest.http_app import IngestApp
 from services.ingest.metrics import IngestMetrics
 from services.ingest.publisher import LeadPublisher
@@ -49,7 +54,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--metrics", action=argparse.BooleanOptionalAction, default=True,
         help="serve /metrics on INGEST_METRICS_PORT (default: on)",
     )  # fmt: skip
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--http-worker", type=int, default=0, metavar="SLOT",
+        help="run as HTTP worker SLOT > 0 of INGEST_HTTP_WORKERS: HTTP only, metrics on "
+        "INGEST_METRICS_PORT + SLOT (the first process starts these itself)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.http_worker:
+        args.http, args.smtp, args.raw = True, False, False
+    return args
 
 
 def load_settings() -> tuple[IngestSettings, KafkaSettings]:
@@ -77,7 +90,12 @@ def build_doors(
     doors: list[Door] = []
     if args.http:
         app = IngestApp(settings, publisher, metrics, clock).asgi()
-        doors.append(HttpDoor(app, settings.http_host, settings.http_port))
+        shared = settings.http_workers > 1
+        doors.append(HttpDoor(app, settings.http_host, settings.http_port, shared=shared))
+        if not args.http_worker:
+            for slot in range(1, settings.http_workers):
+                port = settings.metrics_port + slot if args.metrics else None
+                doors.append(HttpWorker(slot, port))
     if args.smtp:
         handler = LeadMailHandler(settings, publisher, metrics, clock)
         doors.append(SmtpDoor(smtp_controller(handler, settings)))
@@ -130,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", exc)
         return 2
     registry = CollectorRegistry()
-    warn_about_open_doors(args, settings)
+    if not args.http_worker:
+        warn_about_open_doors(args, settings)
+    parent = os.getppid()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -143,12 +163,16 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         if args.metrics:
-            serve_metrics(registry, settings.metrics_port, health=lambda: doors_health(started))
+            port = settings.metrics_port + args.http_worker
+            serve_metrics(registry, port, health=lambda: doors_health(started))
         for door in doors:
             door.start()
             started.append(door)
             log.info("%s front door started", door.name)
         while not stop.wait(0.5):
+            if args.http_worker and os.getppid() != parent:
+                log.error("the process that started this HTTP worker is gone: shutting down")
+                break
             dead = [door.name for door in started if not door.alive]
             if dead:
                 log.error("front door %s stopped on its own: shutting down", ", ".join(dead))

@@ -30,6 +30,10 @@ class IngestSettings(BaseSettings):
 
     http_host: str = "0.0.0.0"
     http_port: int = 8080
+    http_workers: int = Field(default=1, ge=1, le=32)
+    """HTTP server processes sharing `http_port` through SO_REUSEPORT. This process is worker
+    0 and also runs SMTP and the raw-topic door; worker i > 0 serves only HTTP, with its own
+    producer, and its /metrics, /healthz and /readyz on `metrics_port + i`."""
     smtp_host: str = "0.0.0.0"
     smtp_port: int = 2525
     metrics_port: int = 9101
