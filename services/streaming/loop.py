@@ -121,8 +121,7 @@ class TransactionalLoop:
     # -- one turn of the loop --------------------------------------------------------------
     def step(self) -> None:
         if self._batch is None:
-            for table in self.p.tables:
-                table.refresh()  # only between transactions: a batch sees one version
+            self._refresh_tables()
         messages = take_input(self.consumer, self.s, batch_open=self._batch is not None)
         try:
             for message in messages:
@@ -131,6 +130,7 @@ class TransactionalLoop:
                 # transaction past transaction.timeout.ms, or the broker fences the loop.
                 if self._batch is not None and self._batch_due(self._batch):
                     self._commit(self._batch)
+                    self._refresh_tables()  # a backlog must not hold a config change back
             self._maybe_tick()
             drained = not messages  # nothing more was waiting: don't sit out the interval
             if self._batch is not None and (drained or self._batch_due(self._batch)):
@@ -139,6 +139,11 @@ class TransactionalLoop:
             self._recover(exc)
         self._maybe_report_lag()
         self._last_step = self.clock.monotonic()
+
+    def _refresh_tables(self) -> None:
+        """Only between transactions, so a batch sees one version of every table."""
+        for table in self.p.tables:
+            table.refresh()
 
     def _handle_message(self, message: Message) -> None:
         error = message.error()
