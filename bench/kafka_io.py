@@ -95,7 +95,12 @@ class CommittedWatcher:
         producer of the records is no longer `alive` (then what is visible is all there is)."""
         deadline = time.monotonic() + timeout_s
         while self._seen() < expected and time.monotonic() < deadline and alive():
-            for message in self.consumer.consume(5000, timeout=0.05):
+            # poll() returns with the first record; consume(n, timeout) would wait for n records
+            # or the whole timeout, and so could end a figure up to that timeout late.
+            arrived = self.consumer.poll(0.05)
+            if arrived is None:
+                continue
+            for message in [arrived, *self.consumer.consume(5000, timeout=0)]:
                 if message.error():
                     continue
                 self.records += 1
