@@ -4,6 +4,10 @@ Every value is `C3 01` + the writer schema's 8-byte CRC-64-AVRO fingerprint (lit
 the Avro binary body, so any reader can tell which schema wrote a record and resolve it against
 its own, with no schema registry. Schemas are loaded once from `schemas/` (the current ones) and
 `schemas/history/` (every older version ever published, kept so old records stay readable).
+
+Records of the current schema are written and read by code compiled once per schema
+(`avro_binary`), byte for byte what fastavro writes; a record written by an older schema is
+read by fastavro, which resolves it against the current one.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import io
 import json
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -21,6 +25,7 @@ import fastavro.schema
 from fastavro.read import SchemaResolutionError
 from pydantic import BaseModel, ValidationError
 
+from services.streaming.avro_binary import CompiledRecord, Unsupported
 from services.streaming.errors import DecodeError
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
@@ -28,6 +33,9 @@ MAGIC = b"\xc3\x01"
 _HEADER = struct.Struct("<2sQ")
 
 M = TypeVar("M", bound=BaseModel)
+PRESENT = b"\x02"
+"""The branch index of X in an `["null", X]` union, as written before X's own bytes."""
+_BODY = ""  # `_decode` keeps the whole body, not one field's bytes
 
 
 def _parse_all(paths: Iterable[Path]) -> dict[str, dict[str, Any]]:
@@ -87,16 +95,88 @@ class AvroCodec(Generic[M]):
         self.model = model
         self.schemas = schemas or default_schemas()
         self.schema = self.schemas.schema(f"io.leadrouter.{model.__name__}")
-        self.header = _HEADER.pack(MAGIC, fingerprint(self.schema))
+        self.fingerprint = fingerprint(self.schema)
+        self.header = _HEADER.pack(MAGIC, self.fingerprint)
+        self.compiled: CompiledRecord | None
+        try:
+            self.compiled = CompiledRecord(self.schema, self.schema.get("__named_schemas", {}))
+        except Unsupported:
+            self.compiled = None
 
-    def encode(self, event: M) -> bytes:
-        buffer = io.BytesIO()
-        buffer.write(self.header)
-        fastavro.schemaless_writer(buffer, self.schema, event.model_dump())
-        return buffer.getvalue()
+    def encode(self, event: M, *, raw: Mapping[str, bytes] | None = None) -> bytes:
+        """`raw`: fields whose encoding the caller already holds (from `decode_keeping` or
+        `decode_body`), written as given; they must encode the same values `event` holds."""
+        if self.compiled is None:
+            buffer = io.BytesIO()
+            buffer.write(self.header)
+            fastavro.schemaless_writer(buffer, self.schema, event.model_dump())
+            return buffer.getvalue()
+        out = bytearray(self.header)
+        self.compiled.write(event, out, raw)
+        return bytes(out)
+
+    def encode_value(self, value: object) -> bytes:
+        """Encode any value whose attributes are this schema's fields, such as a dataclass the
+        model twins: no model is built on the way."""
+        if self.compiled is None:
+            return self.encode(self.model.model_validate(value, from_attributes=True))
+        out = bytearray(self.header)
+        self.compiled.write(value, out)
+        return bytes(out)
 
     def decode(self, data: bytes | None) -> M:
         """Decode, or raise DecodeError naming what was wrong with the bytes."""
+        return self._validated(*self._read(data, None))[0]
+
+    def decode_keeping(self, data: bytes | None, field: str) -> tuple[M, bytes | None]:
+        """Decode, and keep the bytes `field` was encoded as, to pass to `encode(raw=...)` of
+        a record with the same field type; None when an older schema wrote the record."""
+        return self._validated(*self._read(data, field))
+
+    def decode_body(self, data: bytes | None) -> tuple[M, bytes | None]:
+        """Decode, and keep the record's Avro body (what follows the header) when the current
+        schema wrote it: `PRESENT + body` encodes it as an `["null", <this record>]` field."""
+        return self._validated(*self._read(data, _BODY))
+
+    def decode_fields(self, data: bytes | None) -> dict[str, Any]:
+        """The record's fields as Avro reads them, in the current schema's shape, with no model
+        built: for values kept in a type of their own (Avro has already checked every type)."""
+        return self._read(data, None)[0]
+
+    def _validated(self, body: dict[str, Any], kept: bytes | None) -> tuple[M, bytes | None]:
+        try:
+            return self.model.model_validate(body), kept
+        except ValidationError as exc:
+            raise DecodeError(f"not a valid {self.model.__name__}: {str(exc)[:300]}") from exc
+
+    def _read(self, data: bytes | None, kept: str | None) -> tuple[dict[str, Any], bytes | None]:
+        data, writer_fp = self._checked(data)
+        try:
+            if self.compiled is None or writer_fp != self.fingerprint:
+                stream = io.BytesIO(data[_HEADER.size :])
+                writer = self.schemas.writers[writer_fp]
+                resolved = fastavro.schemaless_reader(stream, writer, self.schema)
+                if not isinstance(resolved, dict):
+                    raise TypeError(f"read {type(resolved).__name__}, not a record")
+                return resolved, None
+            if kept is None or kept == _BODY:
+                body, end = self.compiled.read(data, _HEADER.size)
+                return body, None if kept is None else data[_HEADER.size : end]
+            body, kept_bytes, _ = self.compiled.read_keeping(data, _HEADER.size, kept)
+            return body, kept_bytes
+        except (
+            SchemaResolutionError,
+            ValueError,
+            TypeError,
+            EOFError,
+            IndexError,
+            struct.error,
+        ) as exc:
+            detail = str(exc)[:300]  # resolution errors quote whole schemas
+            raise DecodeError(f"not a valid {self.model.__name__}: {detail}") from exc
+
+    def _checked(self, data: bytes | None) -> tuple[bytes, int]:
+        """`data` and its writer's fingerprint, a known schema of this type; or DecodeError."""
         if data is None:
             raise DecodeError(f"expected {self.model.__name__} record, got a tombstone")
         if len(data) < _HEADER.size or data[:2] != MAGIC:
@@ -110,16 +190,4 @@ class AvroCodec(Generic[M]):
             raise DecodeError(f"unknown writer schema fingerprint {writer_fp:016x}")
         if writer["name"] != self.schema["name"]:
             raise DecodeError(f"expected {self.schema['name']}, got {writer['name']}")
-        try:
-            body = fastavro.schemaless_reader(io.BytesIO(data[_HEADER.size :]), writer, self.schema)
-            return self.model.model_validate(body)
-        except (
-            SchemaResolutionError,
-            ValidationError,
-            ValueError,
-            TypeError,
-            EOFError,
-            IndexError,
-        ) as exc:
-            detail = str(exc)[:300]  # resolution errors quote whole schemas
-            raise DecodeError(f"not a valid {self.model.__name__}: {detail}") from exc
+        return data, int(writer_fp)

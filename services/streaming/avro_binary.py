@@ -1,0 +1,305 @@
+"""Avro binary encoding compiled once per schema: a writer and a reader made of closures.
+
+`fastavro` walks the schema dictionary for every value it writes or reads, and picks a union's
+branch by validating the value against each branch (for `["null", Lead]`, the whole lead);
+that was most of the router's CPU per lead. A compiled writer resolves every field's type
+once, reads the values straight from the model's attributes, and writes `["null", X]` unions
+by `value is None`. The output is byte for byte what fastavro writes (the tests hold it to
+that), and a reader returns the same plain values fastavro returns (dicts, lists, str, int,
+float, bool, bytes, enum symbols as str).
+
+Only what leadrouter's schemas use is compiled: records, enums, arrays, maps, `["null", X]`
+unions and the primitive types. Anything else raises `Unsupported`, and the codec keeps
+fastavro for that schema. Schema resolution (reading an older writer's record) also stays
+with fastavro: a compiled reader reads only its own schema's records.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Mapping
+from operator import attrgetter
+from typing import Any
+
+Writer = Callable[[Any, bytearray], None]
+Reader = Callable[[bytes, int], tuple[Any, int]]
+
+_DOUBLE = struct.Struct("<d")
+_FLOAT = struct.Struct("<f")
+
+
+class Unsupported(ValueError):
+    """The schema uses something these compilers do not handle."""
+
+
+# -- primitives --------------------------------------------------------------------------------
+def write_long(value: int, out: bytearray) -> None:
+    n = (value << 1) ^ (value >> 63)  # zigzag
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def _write_string(value: str, out: bytearray) -> None:
+    data = value.encode()
+    size = len(data)
+    if size < 0x40:
+        out.append(size << 1)  # most strings: a one-byte zigzag length, without the loop
+    else:
+        write_long(size, out)
+    out += data
+
+
+def _write_bytes(value: bytes, out: bytearray) -> None:
+    write_long(len(value), out)
+    out += value
+
+
+def _write_boolean(value: bool, out: bytearray) -> None:
+    out.append(1 if value else 0)
+
+
+def _write_double(value: float, out: bytearray) -> None:
+    out += _DOUBLE.pack(float(value))
+
+
+def _write_float(value: float, out: bytearray) -> None:
+    out += _FLOAT.pack(float(value))
+
+
+def _write_null(_value: None, _out: bytearray) -> None:
+    return None
+
+
+def read_long(data: bytes, pos: int) -> tuple[int, int]:
+    byte = data[pos]
+    n, shift = byte & 0x7F, 7
+    pos += 1
+    while byte & 0x80:
+        if shift > 63:
+            raise ValueError("a varint longer than 64 bits")
+        byte = data[pos]
+        pos += 1
+        n |= (byte & 0x7F) << shift
+        shift += 7
+    return (n >> 1) ^ -(n & 1), pos
+
+
+def _read_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
+    size = data[pos]
+    if size < 0x80 and not size & 1:
+        size >>= 1  # most lengths: one byte, zero or more
+        pos += 1
+    else:
+        size, pos = read_long(data, pos)
+    end = pos + size
+    if size < 0 or end > len(data):
+        raise ValueError(f"a length of {size} bytes runs past the end of the record")
+    return data[pos:end], end
+
+
+def _read_string(data: bytes, pos: int) -> tuple[str, int]:
+    raw, pos = _read_bytes(data, pos)
+    return raw.decode(), pos
+
+
+def _read_boolean(data: bytes, pos: int) -> tuple[bool, int]:
+    return data[pos] != 0, pos + 1
+
+
+def _read_double(data: bytes, pos: int) -> tuple[float, int]:
+    return _DOUBLE.unpack_from(data, pos)[0], pos + 8
+
+
+def _read_float(data: bytes, pos: int) -> tuple[float, int]:
+    return _FLOAT.unpack_from(data, pos)[0], pos + 4
+
+
+def _read_null(_data: bytes, pos: int) -> tuple[None, int]:
+    return None, pos
+
+
+_PRIMITIVES: dict[str, tuple[Writer, Reader]] = {
+    "null": (_write_null, _read_null),
+    "boolean": (_write_boolean, _read_boolean),
+    "int": (write_long, read_long),
+    "long": (write_long, read_long),
+    "float": (_write_float, _read_float),
+    "double": (_write_double, _read_double),
+    "bytes": (_write_bytes, _read_bytes),
+    "string": (_write_string, _read_string),
+}
+
+
+# -- compiling -----------------------------------------------------------------------------------
+def compile_schema(schema: Any, named: Mapping[str, Any]) -> tuple[Writer, Reader]:
+    """(writer, reader) for a parsed schema; named types are looked up in `named`.
+
+    A record's writer reads each field as an attribute of the value it is given (a pydantic
+    model or a dataclass); its reader returns a dict, in the schema's field order.
+    """
+    if isinstance(schema, str):
+        if schema in _PRIMITIVES:
+            return _PRIMITIVES[schema]
+        if schema not in named:
+            raise Unsupported(f"unknown named type {schema}")
+        return compile_schema(named[schema], named)
+    if isinstance(schema, list):
+        return _union(schema, named)
+    kind = schema["type"]
+    if schema.get("logicalType") is not None:
+        raise Unsupported(f"logical type {schema['logicalType']}")
+    if kind == "record":
+        return _record(schema, named)
+    if kind == "enum":
+        return _enum(schema["symbols"])
+    if kind == "array":
+        return _array(*compile_schema(schema["items"], named))
+    if kind == "map":
+        return _map(*compile_schema(schema["values"], named))
+    if isinstance(kind, str) and kind in _PRIMITIVES:
+        return _PRIMITIVES[kind]
+    raise Unsupported(f"type {kind!r}")
+
+
+class CompiledRecord:
+    """A record schema's writer and reader, which can also splice in one field's bytes.
+
+    `write(value, out, raw={"lead": b"..."})` writes the named fields' bytes as given (their
+    whole encoding, union branch included) instead of encoding them: a record read moments
+    ago is passed on without being encoded again. `read_keeping(data, pos, "lead")` returns
+    that field's bytes beside the record, for exactly that.
+    """
+
+    def __init__(self, schema: Mapping[str, Any], named: Mapping[str, Any]) -> None:
+        self.names = [f["name"] for f in schema["fields"]]
+        pairs = [compile_schema(f["type"], named) for f in schema["fields"]]
+        self._writes = [(n, attrgetter(n), w) for n, (w, _) in zip(self.names, pairs, strict=True)]
+        self._reads = [(n, r) for n, (_, r) in zip(self.names, pairs, strict=True)]
+
+    def write(self, value: Any, out: bytearray, raw: Mapping[str, bytes] | None = None) -> None:
+        if raw:
+            for name, get, write_field in self._writes:
+                spliced = raw.get(name)
+                if spliced is None:
+                    write_field(get(value), out)
+                else:
+                    out += spliced
+            return
+        for _, get, write_field in self._writes:
+            write_field(get(value), out)
+
+    def read(self, data: bytes, pos: int) -> tuple[dict[str, Any], int]:
+        record = {}
+        for name, read_field in self._reads:
+            record[name], pos = read_field(data, pos)
+        return record, pos
+
+    def read_keeping(self, data: bytes, pos: int, kept: str) -> tuple[dict[str, Any], bytes, int]:
+        """The record, and the bytes field `kept` was encoded as."""
+        record, span = {}, b""
+        for name, read_field in self._reads:
+            start = pos
+            record[name], pos = read_field(data, pos)
+            if name == kept:
+                span = data[start:pos]
+        return record, span, pos
+
+
+def _record(schema: Mapping[str, Any], named: Mapping[str, Any]) -> tuple[Writer, Reader]:
+    compiled = CompiledRecord(schema, named)
+    return compiled.write, compiled.read
+
+
+def _union(branches: list[Any], named: Mapping[str, Any]) -> tuple[Writer, Reader]:
+    if len(branches) != 2 or branches[0] != "null":
+        raise Unsupported(f"union {branches!r} (only [null, X] is compiled)")
+    write_value, read_value = compile_schema(branches[1], named)
+
+    def write(value: Any, out: bytearray) -> None:
+        if value is None:
+            out.append(0)
+        else:
+            out.append(2)  # branch 1, zigzag
+            write_value(value, out)
+
+    def read(data: bytes, pos: int) -> tuple[Any, int]:
+        branch = data[pos]  # one byte, as every writer writes 0 and 1
+        if branch == 0:
+            return None, pos + 1
+        if branch == 2:
+            return read_value(data, pos + 1)
+        branch, pos = read_long(data, pos)  # the same numbers written long-hand, or nonsense
+        if branch in (0, 1):
+            return (None, pos) if branch == 0 else read_value(data, pos)
+        raise ValueError(f"union branch {branch} of a two-branch union")
+
+    return write, read
+
+
+def _enum(symbols: list[str]) -> tuple[Writer, Reader]:
+    index = {symbol: i for i, symbol in enumerate(symbols)}
+
+    def write(value: str, out: bytearray) -> None:
+        write_long(index[value], out)
+
+    def read(data: bytes, pos: int) -> tuple[str, int]:
+        i, pos = read_long(data, pos)
+        if not 0 <= i < len(symbols):
+            raise ValueError(f"enum index {i} of {len(symbols)} symbols")
+        return symbols[i], pos
+
+    return write, read
+
+
+def _array(write_item: Writer, read_item: Reader) -> tuple[Writer, Reader]:
+    def write(values: Any, out: bytearray) -> None:
+        if values:
+            write_long(len(values), out)  # one block, as fastavro writes it
+            for value in values:
+                write_item(value, out)
+        out.append(0)
+
+    def read(data: bytes, pos: int) -> tuple[list[Any], int]:
+        items: list[Any] = []
+        count, pos = _block_count(data, pos)
+        while count:
+            for _ in range(count):
+                item, pos = read_item(data, pos)
+                items.append(item)
+            count, pos = _block_count(data, pos)
+        return items, pos
+
+    return write, read
+
+
+def _map(write_value: Writer, read_value: Reader) -> tuple[Writer, Reader]:
+    def write(values: Mapping[str, Any], out: bytearray) -> None:
+        if values:
+            write_long(len(values), out)
+            for key, value in values.items():
+                _write_string(key, out)
+                write_value(value, out)
+        out.append(0)
+
+    def read(data: bytes, pos: int) -> tuple[dict[str, Any], int]:
+        entries: dict[str, Any] = {}
+        count, pos = _block_count(data, pos)
+        while count:
+            for _ in range(count):
+                key, pos = _read_string(data, pos)
+                entries[key], pos = read_value(data, pos)
+            count, pos = _block_count(data, pos)
+        return entries, pos
+
+    return write, read
+
+
+def _block_count(data: bytes, pos: int) -> tuple[int, int]:
+    """A block's item count; a negative count is followed by the block's size in bytes."""
+    count, pos = read_long(data, pos)
+    if count < 0:
+        _, pos = read_long(data, pos)
+        count = -count
+    return count, pos
