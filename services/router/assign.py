@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from services.leads.events import Assignment, Outcome, RequestKind, RoutingRequest
+from services.leads.events import Assignment, Lead, Outcome, RequestKind, RoutingRequest
 from services.leads.routing_config import VersionedConfig
 from services.router.decisions import Decided, FallBack, Origin, decide
 from services.router.eligibility import PresenceAt
-from services.router.metrics import RouterMetrics
+from services.router.metrics import Children, RouterMetrics
 from services.router.owner_facts import owner_fact_records, owner_facts
 from services.router.rotation import OpenLead, RotationRecord, RotationState, open_lead_key
 from services.router.rotation_serde import rotation_serde
@@ -60,13 +60,15 @@ class AssignHandler:
         self.config = config
         self.presence = presence
         self.metrics = metrics
+        self._child = Children()
         self.monotonic = monotonic
         self.requests = AvroCodec(RoutingRequest)
         self.assignments = AvroCodec(Assignment)
 
     def handle(self, record: InputRecord) -> list[OutputRecord]:
         started = self.monotonic()
-        request = self.requests.decode(record.value)
+        request, lead_bytes = self.requests.decode_keeping(record.value, "lead")
+        passed_on = request.lead  # its bytes go out again as they came, not encoded twice
         versioned = self.config()
         self.metrics.config_version.set(versioned.version)
         key, partition = request.pool_id, record.partition
@@ -87,12 +89,14 @@ class AssignHandler:
                 self.store.put(partition, lead_key, opened)
         for verdict in decision.verdicts:
             if verdict.skip is not None:
-                self.metrics.skips.labels(pool=key, reason=verdict.skip.value).inc()
+                self._child(self.metrics.skips, key, verdict.skip.value).inc()
         if isinstance(decision, FallBack):
-            self.metrics.fallbacks.labels(pool=key).inc()
-            outputs = [self._onward(decision.request)]
+            self._child(self.metrics.fallbacks, key).inc()
+            raw = _raw_lead(decision.request.lead, passed_on, lead_bytes)
+            outputs = [self._onward(decision.request, raw)]
         else:
-            outputs = self._decided(decision, versioned)
+            raw = _raw_lead(decision.assignment.lead, passed_on, lead_bytes)
+            outputs = self._decided(decision, versioned, raw)
         self.metrics.decision_seconds.observe(self.monotonic() - started)
         return outputs
 
@@ -114,7 +118,9 @@ class AssignHandler:
         stored = self.store.get(partition, pool_id)
         return stored if isinstance(stored, RotationState) else RotationState.empty(pool_id)
 
-    def _decided(self, decision: Decided, versioned: VersionedConfig) -> list[OutputRecord]:
+    def _decided(
+        self, decision: Decided, versioned: VersionedConfig, raw: dict[str, bytes] | None
+    ) -> list[OutputRecord]:
         assignment = decision.assignment
         self._count(decision, versioned)
         headers = ce_headers(
@@ -129,7 +135,7 @@ class AssignHandler:
             OutputRecord(
                 self.topics.assignments,
                 assignment.lead_id.encode(),
-                self.assignments.encode(assignment),
+                self.assignments.encode(assignment, raw=raw),
                 tuple(headers),
             )
         ]
@@ -146,7 +152,7 @@ class AssignHandler:
             outputs += owner_fact_records(self.topics.owners, facts)
         return outputs
 
-    def _onward(self, request: RoutingRequest) -> OutputRecord:
+    def _onward(self, request: RoutingRequest, raw: dict[str, bytes] | None) -> OutputRecord:
         headers = ce_headers(
             event_id=f"{request.request_id}@{request.pool_id}",
             source=SOURCE,
@@ -158,26 +164,34 @@ class AssignHandler:
         return OutputRecord(
             self.topics.requests,
             request.pool_id.encode(),
-            self.requests.encode(request),
+            self.requests.encode(request, raw=raw),
             tuple(headers),
         )
 
     def _count(self, decision: Decided, versioned: VersionedConfig) -> None:
         assignment = decision.assignment
         pool, outcome = assignment.pool_id, assignment.outcome
-        self.metrics.assignments.labels(
-            pool=pool, rep=assignment.rep_id or "", outcome=outcome.value
-        ).inc()
+        rep = assignment.rep_id or ""
+        self._child(self.metrics.assignments, pool, rep, outcome.value).inc()
         if outcome is Outcome.UNASSIGNED:
             requested = assignment.requested_pool_id
             known = versioned.config.has_pool(requested)  # labels stay bounded by the config
-            self.metrics.unassigned.labels(pool=requested if known else "unknown").inc()
+            self._child(self.metrics.unassigned, requested if known else "unknown").inc()
         if outcome is not Outcome.ASSIGNED:
             return
         if assignment.kind is RequestKind.ASSIGN and assignment.attempt == 1:
             waited_ms = max(0, assignment.decided_at_ms - assignment.received_at_ms)
-            self.metrics.speed_to_lead.labels(pool=pool).observe(waited_ms / 1000)
+            self._child(self.metrics.speed_to_lead, pool).observe(waited_ms / 1000)
         if versioned.config.has_pool(pool):
             total = sum(m.weight for m in versioned.config.pool(pool).members)
             deviation = decision.state.deviation(total)
-            self.metrics.fairness_deviation.labels(pool=pool).set(deviation)
+            self._child(self.metrics.fairness_deviation, pool).set(deviation)
+
+
+def _raw_lead(
+    lead: Lead | None, passed_on: Lead | None, lead_bytes: bytes | None
+) -> dict[str, bytes] | None:
+    """The `lead` field's bytes as read, when the output carries that very lead."""
+    if lead is None or lead is not passed_on or lead_bytes is None:
+        return None
+    return {"lead": lead_bytes}

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from services.leads.config_people import Rep
 from services.leads.events import PresenceStatus
 from services.leads.routing_config import Pool, RoutingConfig
+from services.leads.working_hours import WeeklyHours, is_working_at, local_datetime
 from services.router.fairness import Availability
 from services.router.rotation import MemberStanding, RotationState
 from services.router.strategies import Contender
@@ -82,29 +84,57 @@ class Verdict:
         return Contender(self.rep_id, self.weight, availability, self.day)
 
 
+@dataclass(frozen=True, slots=True)
+class _Roster:
+    """One config's reps by id with their weekly hours resolved, built once per config.
+
+    The same answers as `RoutingConfig.rep` and `hours_of`, without their lookups (pydantic
+    private attributes) once per member per decision, where they showed in profiles.
+    """
+
+    config: RoutingConfig
+    reps: dict[str, tuple[Rep, WeeklyHours | None]]
+
+
+_latest: list[_Roster] = []
+
+
+def _roster(config: RoutingConfig) -> _Roster:
+    latest = _latest[0] if _latest else None
+    if latest is not None and latest.config is config:
+        return latest
+    roster = _Roster(config, {rep.id: (rep, config.hours_of(rep.id)) for rep in config.reps})
+    _latest[:] = [roster]  # one config in force at a time: keep only the newest
+    return roster
+
+
 def assess(
     config: RoutingConfig, pool: Pool, state: RotationState, presence: PresenceAt, ask: Ask
 ) -> tuple[Verdict, ...]:
     """One verdict per pool member, in the pool's member order."""
+    reps = _roster(config).reps
     standings = state.standings()
     needed = ask.required_skills | frozenset(pool.required_skills)
     verdicts = []
     for member in pool.members:
         rep_id = member.rep
-        if not config.has_rep(rep_id):
+        known = reps.get(rep_id)
+        if known is None:
             verdicts.append(Verdict(rep_id, member.weight, "", SkipReason.UNKNOWN_REP))
             continue
-        day = config.local_day(rep_id, ask.at_ms)
+        rep, hours = known
+        day = local_datetime(ask.at_ms, rep.time_zone).date().isoformat()  # config.local_day
         standing = standings.get(rep_id) or MemberStanding(rep_id=rep_id)
         skip, detail = _first_refusal(
-            config, presence, ask, standing=standing, day=day, needed=needed
+            rep, hours, presence, ask, standing=standing, day=day, needed=needed
         )
         verdicts.append(Verdict(rep_id, member.weight, day, skip, detail))
     return tuple(verdicts)
 
 
 def _first_refusal(
-    config: RoutingConfig,
+    rep: Rep,
+    hours: WeeklyHours | None,
     presence: PresenceAt,
     ask: Ask,
     *,
@@ -113,7 +143,6 @@ def _first_refusal(
     needed: frozenset[str],
 ) -> tuple[SkipReason | None, str]:
     rep_id = standing.rep_id
-    rep = config.rep(rep_id)
     if not rep.active:
         return SkipReason.INACTIVE, "inactive in the config"
     status, until = presence(rep_id, ask.at_ms)
@@ -122,7 +151,7 @@ def _first_refusal(
         return reason, "until further notice" if until is None else f"until {_utc(until)}"
     if any(h.isoformat() == day for h in rep.holidays):
         return SkipReason.HOLIDAY, f"{day} in {rep.time_zone}"
-    if not config.is_working(rep_id, ask.at_ms):
+    if not is_working_at(hours, rep.time_zone, rep.holidays, ask.at_ms):  # config.is_working
         return SkipReason.OFF_HOURS, f"outside working hours in {rep.time_zone}"
     held = standing.open
     if rep.max_open is not None and held >= rep.max_open:

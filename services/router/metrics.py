@@ -6,11 +6,31 @@ same registry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 from services.streaming.metrics import FAST_BUCKETS, SLOW_BUCKETS
+
+W = TypeVar("W", bound=MetricWrapperBase)
+
+
+@dataclass(frozen=True)
+class Children:
+    """`metric.labels(*values)`, looked up once per label set: prometheus-client resolves
+    labels on every call (validation, a lock), which showed per record in profiles. Labels are
+    bounded (see above), so this stays as small as the metrics themselves."""
+
+    _known: dict[tuple[int, tuple[str, ...]], MetricWrapperBase] = field(default_factory=dict)
+
+    def __call__(self, metric: W, *values: str) -> W:
+        key = (id(metric), values)
+        child = self._known.get(key)
+        if child is None:
+            child = self._known[key] = metric.labels(*values)
+        return child  # type: ignore[return-value]  # stored by the metric that made it
 
 
 @dataclass(frozen=True)

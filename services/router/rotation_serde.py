@@ -1,14 +1,14 @@
 """`router.rotation` records to bytes and back: the Avro twins of the rotation dataclasses.
 
-The decision code works on plain dataclasses (cheap to rebuild every decision); the state store
-encodes once per key per transaction, so the conversion to these pydantic twins of
-`schemas/RotationState.avsc` and `schemas/OpenLead.avsc` costs nothing per decision. The writer
-schema's fingerprint at the head of every value tells the two kinds apart on the way back.
+The decision code works on plain dataclasses (cheap to rebuild every decision). They carry the
+fields of `schemas/RotationState.avsc` and `schemas/OpenLead.avsc` one for one, so the codec
+writes them as they are and reads straight back into them; the pydantic twins below name the
+schemas for the codec (and hold the contract test to them). The writer schema's fingerprint at
+the head of every value tells the two kinds apart on the way back.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict
@@ -51,16 +51,17 @@ def rotation_serde() -> Serde[rotation.RotationRecord]:
     pools, leads = AvroCodec(RotationState), AvroCodec(OpenLead)
 
     def encode(record: rotation.RotationRecord) -> bytes:
+        # The dataclasses carry the schemas' fields: encoded as they are, no twin built.
         if isinstance(record, rotation.RotationState):
-            return pools.encode(RotationState.model_validate(asdict(record)))
-        return leads.encode(OpenLead.model_validate(asdict(record)))
+            return pools.encode_value(record)
+        return leads.encode_value(record)
 
     def decode(data: bytes) -> rotation.RotationRecord:
         if data[: len(leads.header)] == leads.header:
-            lead = leads.decode(data)
-            return rotation.OpenLead(lead.pool_id, lead.lead_id, lead.rep_id)
-        state = pools.decode(data)
-        members = tuple(rotation.MemberStanding(**m.model_dump()) for m in state.members)
-        return rotation.RotationState(state.pool_id, state.decisions, members)
+            lead = leads.decode_fields(data)
+            return rotation.OpenLead(lead["pool_id"], lead["lead_id"], lead["rep_id"])
+        state = pools.decode_fields(data)
+        members = tuple(rotation.MemberStanding(**m) for m in state["members"])
+        return rotation.RotationState(state["pool_id"], state["decisions"], members)
 
     return Serde(encode=encode, decode=decode)

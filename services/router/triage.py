@@ -21,13 +21,14 @@ from services.leads.routing_config import VersionedConfig
 from services.leads.topics import Topic
 from services.router.config_source import ActiveConfig, config_table
 from services.router.identity_state import IdentityState
+from services.router.metrics import Children
 from services.router.owner_facts import owner_fact_serde
 from services.router.ownership import OwnerFact
 from services.router.triage_decision import Duplicate, Routed, triage
 from services.router.triage_metrics import TriageMetrics
 from services.streaming.admin import require_co_partitioned
 from services.streaming.cloudevents import ce_headers
-from services.streaming.codec import AvroCodec
+from services.streaming.codec import PRESENT, AvroCodec
 from services.streaming.errors import InvalidRecord
 from services.streaming.loop import Processor
 from services.streaming.records import InputRecord, OutputRecord, Serde
@@ -72,11 +73,12 @@ class TriageHandler:
         self.config = config
         self.owners = owners
         self.metrics = metrics
+        self._child = Children()
         self._leads = AvroCodec(Lead)
         self._requests = AvroCodec(RoutingRequest)
 
     def __call__(self, record: InputRecord) -> list[OutputRecord]:
-        lead = self._lead(record)
+        lead, body = self._lead(record)
         active = self.config()
         state = self.store.get(record.partition, lead.identity_key)
         outcome = triage(active.config, state, self.owners(), lead, record.timestamp_ms)
@@ -85,18 +87,25 @@ class TriageHandler:
             return []
         self.store.put(record.partition, lead.identity_key, outcome.state)
         self._observe(outcome, active.version)
-        return [self._request_record(outcome.request)]
+        # The request carries the lead as it came in: its bytes, not a second encoding.
+        raw = (
+            {"lead": PRESENT + body} if body is not None and outcome.request.lead is lead else None
+        )
+        return [self._request_record(outcome.request, raw)]
 
-    def _lead(self, record: InputRecord) -> Lead:
+    def _lead(self, record: InputRecord) -> tuple[Lead, bytes | None]:
+        """The lead, and its Avro body when it can be passed on as it is."""
         if record.value is None:
             raise InvalidRecord("missing_value", "the record has no value; expected an Avro Lead")
-        lead = self._leads.decode(record.value)  # DecodeError: dead-lettered by the loop
+        lead, body = self._leads.decode_body(record.value)  # DecodeError: dead-lettered
         problem = lead_problem(lead, record.key)
         if problem is not None:
             raise InvalidRecord("invalid_lead", problem)
-        return lead
+        return lead, body
 
-    def _request_record(self, request: RoutingRequest) -> OutputRecord:
+    def _request_record(
+        self, request: RoutingRequest, raw: dict[str, bytes] | None = None
+    ) -> OutputRecord:
         headers = ce_headers(
             event_id=request.request_id,
             source=SOURCE,
@@ -108,18 +117,19 @@ class TriageHandler:
         return OutputRecord(
             self.topics.requests,
             request.pool_id.encode(),
-            self._requests.encode(request),
+            self._requests.encode(request, raw=raw),
             tuple(headers),
         )
 
     def _count(self, path: str) -> None:
         if self.metrics is not None:
-            self.metrics.leads.labels(path=path).inc()
+            self._child(self.metrics.leads, path).inc()
 
     def _observe(self, outcome: Routed, version: int) -> None:
         self._count(outcome.path.value)
         if self.metrics is not None:
-            self.metrics.rule_matches.labels(rule=outcome.request.rule_id or "default").inc()
+            rule = outcome.request.rule_id or "default"
+            self._child(self.metrics.rule_matches, rule).inc()
             self.metrics.scores.observe(outcome.request.score)
             self.metrics.config_version.set(version)
 
