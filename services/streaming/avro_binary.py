@@ -100,6 +100,11 @@ def _read_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
 
 
 def _read_string(data: bytes, pos: int) -> tuple[str, int]:
+    size = data[pos]
+    if size < 0x80 and not size & 1:  # _read_bytes inlined: strings are most of every record
+        end = pos + 1 + (size >> 1)
+        if end <= len(data):
+            return data[pos + 1 : end].decode(), end
     raw, pos = _read_bytes(data, pos)
     return raw.decode(), pos
 
@@ -235,7 +240,34 @@ def _union(branches: list[Any], named: Mapping[str, Any]) -> tuple[Writer, Reade
             return (None, pos) if branch == 0 else read_value(data, pos)
         raise ValueError(f"union branch {branch} of a two-branch union")
 
-    return write, read
+    if branches[1] != "string":
+        return write, read
+
+    # [null, string], the most common field of all: one call instead of three each way.
+    def write_optional_string(value: str | None, out: bytearray) -> None:
+        if value is None:
+            out.append(0)
+            return
+        data = value.encode()
+        if len(data) < 0x40:
+            out += bytes((2, len(data) << 1))
+        else:
+            out.append(2)
+            write_long(len(data), out)
+        out += data
+
+    def read_optional_string(data: bytes, pos: int) -> tuple[str | None, int]:
+        branch = data[pos]
+        if branch == 2:
+            size = data[pos + 1]
+            end = pos + 2 + (size >> 1)
+            if size < 0x80 and not size & 1 and end <= len(data):
+                return data[pos + 2 : end].decode(), end
+        elif branch == 0:
+            return None, pos + 1
+        return read(data, pos)  # long lengths, long-hand branches, and every error
+
+    return write_optional_string, read_optional_string
 
 
 def _enum(symbols: list[str]) -> tuple[Writer, Reader]:
