@@ -10,7 +10,7 @@ import random
 import socket
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -54,15 +54,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def ingest_service(run: Run, settings: KafkaSettings, name: str) -> Iterator[Ingest]:
-    """Start `python -m services.ingest --no-smtp --no-raw` and wait until /readyz says 200."""
+def ingest_service(
+    run: Run, settings: KafkaSettings, name: str, workers: int = 1
+) -> Iterator[Ingest]:
+    """Start `python -m services.ingest --no-smtp --no-raw` with `workers` HTTP processes and
+    wait until it is ready: /readyz on the HTTP port (the broker answers) and on the metrics
+    port (every worker listens)."""
     ingest = Ingest("127.0.0.1", free_port())
+    metrics_port = free_port_run(workers)
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
         "INGEST_HTTP_HOST": ingest.host,
         "INGEST_HTTP_PORT": str(ingest.port),
-        "INGEST_METRICS_PORT": str(free_port()),
+        "INGEST_METRICS_PORT": str(metrics_port),
+        "INGEST_HTTP_WORKERS": str(workers),
         "INGEST_CHAT_SECRET": CHAT_SECRET,
         "INGEST_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "INGEST_PUBLIC_BASE_URL": ingest.base_url,
@@ -73,8 +79,9 @@ def ingest_service(run: Run, settings: KafkaSettings, name: str) -> Iterator[Ing
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"ingest exited with {process.returncode}; see {log_path}")
+            probes = (f"{ingest.base_url}/readyz", f"http://127.0.0.1:{metrics_port}/readyz")
             try:
-                if httpx.get(f"{ingest.base_url}/readyz", timeout=1).status_code == 200:
+                if all(httpx.get(url, timeout=1).status_code == 200 for url in probes):
                     break
             except httpx.HTTPError:
                 pass
@@ -82,6 +89,21 @@ def ingest_service(run: Run, settings: KafkaSettings, name: str) -> Iterator[Ing
                 raise RuntimeError(f"ingest was not ready within 60 s; see {log_path}")
             time.sleep(0.2)
         yield ingest
+
+
+def free_port_run(length: int) -> int:
+    """A port p with p + 1 … p + length - 1 free too (worker i serves metrics on p + i)."""
+    for _ in range(100):
+        port = free_port()
+        with ExitStack() as held:
+            try:
+                for offset in range(1, length):
+                    probe = held.enter_context(socket.socket())
+                    probe.bind(("127.0.0.1", port + offset))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no {length} adjacent free ports")
 
 
 def channel_requests(ingest: Ingest, channel: str, count: int, seed: int) -> list[bytes]:

@@ -125,13 +125,14 @@ def warn_about_open_doors(args: argparse.Namespace, settings: IngestSettings) ->
         log.warning("INGEST_SMTP_RECIPIENTS and INGEST_SMTP_DOMAINS are empty: no mail accepted")
 
 
-def doors_health(doors: list[Door]) -> Health:
-    """Live while every started door runs; the raw-topic door is ready once its loop is."""
-    if not doors:
-        return Health(True, False, "starting front doors")
+def doors_health(doors: list[Door], expected: int) -> Health:
+    """Live while every started door runs; ready once all `expected` doors started (HTTP
+    workers included) and the raw-topic door's loop is ready."""
     dead = [door.name for door in doors if not door.alive]
     if dead:
         return Health(False, False, f"front door stopped: {', '.join(dead)}")
+    if len(doors) < expected:
+        return Health(True, False, "starting front doors")
     raw_loops = [door.loop.health for door in doors if isinstance(door, RawDoor)]
     if raw_loops:
         return combined(raw_loops)()
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.metrics:
             port = settings.metrics_port + args.http_worker
-            serve_metrics(registry, port, health=lambda: doors_health(started))
+            serve_metrics(registry, port, health=lambda: doors_health(started, len(doors)))
         for door in doors:
             door.start()
             started.append(door)
