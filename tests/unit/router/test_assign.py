@@ -70,6 +70,26 @@ def test_an_assigned_lead_writes_owner_facts_for_person_and_account() -> None:
     assert {f.rep_id for f in facts} == {"ann"}
 
 
+def test_the_lead_goes_on_as_it_came_and_every_output_encodes_as_its_value_would() -> None:
+    # assign writes the request's lead bytes into its outputs instead of encoding the lead
+    config = make_config(
+        reps=[make_rep("ann"), make_rep("cat")],
+        pools=[make_pool("emea", ("ann",), fallback="overflow"), make_pool("overflow", ("cat",))],
+        default_pool="emea",
+    )
+    router = Router(config)
+    router.book.record(presence("ann", PresenceStatus.OFFLINE))
+    request = make_request("lead-1", pool_id="emea")
+    [onward] = router.send(request)
+    passed_on = REQUESTS.decode(onward.value)
+    assert passed_on.lead == request.lead
+    assert REQUESTS.encode(passed_on) == onward.value
+    [event] = [o for o in router.send(passed_on) if o.topic == TOPICS.assignments]
+    assignment = ASSIGNMENTS.decode(event.value)
+    assert assignment.lead == request.lead and assignment.rep_id == "cat"
+    assert ASSIGNMENTS.encode(assignment) == event.value
+
+
 def test_an_eligible_preferred_owner_wins() -> None:
     assignment = three_reps().decide(make_request("lead-1", preferred_owner="cat"))
     assert assignment.rep_id == "cat" and "preferred owner" in assignment.reason

@@ -155,3 +155,13 @@ def test_a_presence_record_that_does_not_decode_is_ignored_not_fatal() -> None:
     good = presence("ann", PresenceStatus.AWAY)
     assert serde.decode(serde.encode(good)) == good
     assert serde.decode(b"not avro at all") is None
+
+
+def test_a_new_config_is_read_afresh_not_from_the_previous_configs_roster() -> None:
+    # assess keeps one roster per config object: the next config must not see the last one's
+    ask, state = Ask(at_ms=T0), RotationState.empty("general")
+    for active in (True, False, True):
+        config = config_with({"active": active})
+        verdicts = assess(config, config.pool("general"), state, PresenceBook().status_at, ask)
+        assert verdicts[0].rep_id == "ann"
+        assert verdicts[0].eligible is active

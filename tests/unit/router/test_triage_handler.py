@@ -62,6 +62,16 @@ def test_a_lead_becomes_one_assign_request_keyed_by_pool_with_cloudevents_header
     assert state is not None and state.has_seen("lead-1")
 
 
+def test_the_request_carries_the_lead_as_it_came_and_encodes_as_its_value_would() -> None:
+    # triage writes the inbound lead's bytes into the request instead of encoding it again
+    handler = make_handler()
+    lead = make_lead("lead-1", utm={"utm_source": "ads"}, deal_value=1250.5)
+    [record] = handler(inbound(lead))
+    request = REQUESTS.decode(record.value or b"")
+    assert request.lead == lead
+    assert REQUESTS.encode(request) == record.value
+
+
 def test_a_redelivered_lead_produces_nothing() -> None:
     handler = make_handler()
     lead = make_lead("lead-1")
