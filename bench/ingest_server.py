@@ -35,6 +35,8 @@ CHAT_SECRET = "bench-chat-secret"
 TWILIO_TOKEN = "bench-twilio-token"
 SMS_TO = "+14155550100"
 EMAIL_TO = "leads@bench.leadrouter.example"
+QUIET_PORTS = (20000, 32000)
+"""Below Linux's default ephemeral range (32768-60999), so no outgoing connection takes one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,14 +94,17 @@ def ingest_service(
 
 
 def free_port_run(length: int) -> int:
-    """A port p with p + 1 … p + length - 1 free too (worker i serves metrics on p + i)."""
+    """A port p with p … p + length - 1 free (worker i serves metrics on p + i), taken below
+    the ephemeral range: there an outgoing connection (the load generator opens dozens) can
+    take p + i between this check and the worker's bind."""
+    rng = random.Random()
     for _ in range(100):
-        port = free_port()
+        port = rng.randrange(*QUIET_PORTS)
         with ExitStack() as held:
             try:
-                for offset in range(1, length):
+                for offset in range(length):
                     probe = held.enter_context(socket.socket())
-                    probe.bind(("127.0.0.1", port + offset))
+                    probe.bind(("0.0.0.0", port + offset))
             except OSError:
                 continue
             return port
