@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -26,13 +27,15 @@ ACCEPTED = re.compile(r'^leadrouter_ingest_accepted_total\{[^}]*channel="chat"[^
 
 
 def free_port_pair() -> int:
-    """A port p with p + 1 free too: worker 1 serves its metrics on the next port."""
-    for _ in range(50):
+    """A port p with p + 1 free too (worker 1 serves its metrics there), below the ephemeral
+    range so that no outgoing connection takes either before the service binds them."""
+    rng = random.Random()
+    for _ in range(100):
+        port = rng.randrange(20000, 32000)
         with socket.socket() as first, socket.socket() as second:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
             try:
-                second.bind(("127.0.0.1", port + 1))
+                first.bind(("0.0.0.0", port))
+                second.bind(("0.0.0.0", port + 1))
             except OSError:
                 continue
             return port
