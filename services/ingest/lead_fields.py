@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from services.ingest.contact import (
     MAX_NAME_LENGTH,
@@ -75,6 +76,7 @@ class Envelope:
     """Channel metadata kept as attributes (subject, provider ids)."""
 
 
+@lru_cache(maxsize=4096)  # the same few dozen names arrive all day; bounded against churn
 def canonical_key(name: str) -> str:
     """ "Your-Email " -> "your_email": how field names are matched against `ALIASES`."""
     return _KEY_SEPARATORS.sub("_", name.strip().lower()).strip("_")
