@@ -1,6 +1,7 @@
 """The router under test: its real service processes, or the same processors at-least-once.
 
-`exactly_once` runs `python -m services.router --instance N`, exactly what an operator runs.
+`exactly_once` runs `python -m services.router --instance N`, exactly what an operator runs
+(or, split, its two stages as two processes: `--stage triage` and `--stage assign`).
 `at_least_once` runs the same processors on `bench.router_at_least_once` (no transactions), so
 the two differ only in the delivery guarantee.
 """
@@ -41,6 +42,16 @@ def publish_bench_config(settings: KafkaSettings, timeout_s: float = 30.0) -> in
             time.sleep(0.5)
 
 
+def process_names(label: str, instances: int, guarantee: str, split: bool = False) -> list[str]:
+    """The log names of the processes `router_service` starts, in the order it starts them."""
+    stages = ("-triage", "-assign") if split else ("",)
+    return [
+        f"{label}-router-{guarantee}-{instances}x-{instance}{stage}"
+        for instance in range(instances)
+        for stage in stages
+    ]
+
+
 @contextmanager
 def router_service(
     run: Run,
@@ -49,22 +60,29 @@ def router_service(
     label: str,
     instances: int = 1,
     guarantee: str = "exactly_once",
+    split: bool = False,
 ) -> Iterator[list[Popen[bytes]]]:
-    """Start `instances` router processes on `settings`' topics; stop them (SIGTERM) on exit."""
+    """Start `instances` router processes on `settings`' topics; stop them (SIGTERM) on exit.
+
+    `split`: each instance as two processes, `--stage triage` and `--stage assign`, as a
+    deployment that gives each stage its own interpreter (and core) would run it.
+    """
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
     }
     processes: list[Popen[bytes]] = []
+    names = iter(process_names(label, instances, guarantee, split))
     with ExitStack() as stack:
         for instance in range(instances):
-            name = f"{label}-router-{guarantee}-{instances}x-{instance}"
-            args = ["--instance", str(instance)]
-            instance_env = {**env, "ROUTER_METRICS_PORT": str(free_port())}
-            process = stack.enter_context(
-                run.subject(name, GUARANTEES[guarantee], args, instance_env)
-            )
-            processes.append(process)
+            for stage in ("triage", "assign") if split else (None,):
+                args = ["--instance", str(instance)]
+                args += ["--stage", stage] if stage is not None else []
+                instance_env = {**env, "ROUTER_METRICS_PORT": str(free_port())}
+                process = stack.enter_context(
+                    run.subject(next(names), GUARANTEES[guarantee], args, instance_env)
+                )
+                processes.append(process)
         yield processes
 
 

@@ -13,19 +13,28 @@ from bench.broker import delete_prefixed_topics, fresh_settings
 from bench.context import Run
 from bench.kafka_io import CommittedWatcher, first_create_time_s, produce_all
 from bench.report import Figure
-from bench.router_service import last_error, publish_bench_config, router_service
+from bench.router_service import (
+    last_error,
+    process_names,
+    publish_bench_config,
+    router_service,
+)
 from services.leads.topics import Topic
 
 NAMES = {
     "exactly_once": "router exactly-once",
     "at_least_once": "router at-least-once",
 }
+SPLIT_NAME = "router exactly-once, stages in 2 processes"
 PARTITIONS = 4
 
 
 def run_router(run: Run) -> None:
     for guarantee in ("exactly_once", "at_least_once"):
         measure_router(run, run.sizes.leads, guarantee=guarantee, instances=1, part="router")
+    measure_router(
+        run, run.sizes.leads, guarantee="exactly_once", instances=1, part="router", split=True
+    )
 
 
 def run_scaling(run: Run) -> None:
@@ -39,7 +48,9 @@ def run_scaling(run: Run) -> None:
     run.report.curves["router exactly-once leads/s"] = curve
 
 
-def measure_router(run: Run, count: int, *, guarantee: str, instances: int, part: str) -> Figure:
+def measure_router(
+    run: Run, count: int, *, guarantee: str, instances: int, part: str, split: bool = False
+) -> Figure:
     settings = fresh_settings(run.bootstrap, partitions=PARTITIONS)
     try:
         publish_bench_config(settings)
@@ -47,7 +58,7 @@ def measure_router(run: Run, count: int, *, guarantee: str, instances: int, part
         watcher = CommittedWatcher(settings, settings.topic(Topic.ASSIGNMENTS), distinct=True)
         try:
             with router_service(
-                run, settings, label=part, instances=instances, guarantee=guarantee
+                run, settings, label=part, instances=instances, guarantee=guarantee, split=split
             ) as processes:
                 seen = watcher.wait_for(
                     count,
@@ -60,16 +71,22 @@ def measure_router(run: Run, count: int, *, guarantee: str, instances: int, part
         first = first_create_time_s(settings, settings.topic(Topic.ROUTING_REQUESTS))
     finally:
         delete_prefixed_topics(settings)
-    for process, number in zip(processes, range(instances), strict=True):
+    names = process_names(part, instances, guarantee, split)
+    for process, log_name in zip(processes, names, strict=True):
         if process in died:
-            log_path = run.log_dir / f"{part}-router-{guarantee}-{instances}x-{number}.log"
+            why = last_error(run.log_dir / f"{log_name}.log")
             run.report.notes.append(
-                f"{NAMES[guarantee]} x{instances}: instance {number} exited with "
-                f"{process.returncode} during the run: {last_error(log_path)}"
+                f"{NAMES[guarantee]} x{instances}: {log_name} exited with "
+                f"{process.returncode} during the run: {why}"
             )
     start = first if first is not None else seen.first_created_s
     elapsed = max(seen.last_visible_s - start, 1e-9)
     name = f"{NAMES[guarantee]}, {instances} instance(s)" if part == "scaling" else NAMES[guarantee]
+    name = SPLIT_NAME if split else name
+    ceiling = run.report.value("passthrough", "raw transactional passthrough")
+    share = {}  # the ratio add_ratios gives the two named figures, for this one too
+    if split and ceiling:
+        share["share_of_raw_passthrough_%"] = round(100 * seen.distinct_keys / elapsed / ceiling, 2)
     return run.report.add(
         Figure(
             part=part,
@@ -77,8 +94,8 @@ def measure_router(run: Run, count: int, *, guarantee: str, instances: int, part
             value=seen.distinct_keys / elapsed,
             unit="leads/s",
             timed=(
-                f"{count:,} pre-produced leads through triage and assign ({instances} router "
-                f"process(es), {PARTITIONS} partitions): from the first routing request's "
+                f"{count:,} pre-produced leads through triage and assign ({len(processes)} "
+                f"router process(es), {PARTITIONS} partitions): from the first routing request's "
                 "CreateTime until an assignment for every lead is visible to a read_committed "
                 f"consumer, or for at most {run.sizes.router_budget_s:.0f} s after the router "
                 "started; leads assigned in that time per second"
@@ -89,6 +106,7 @@ def measure_router(run: Run, count: int, *, guarantee: str, instances: int, part
                 "share_done_%": round(100 * seen.distinct_keys / count, 1),
                 "duplicate_assignments": float(seen.records - seen.distinct_keys),
                 "instances_died": float(len(died)),
+                **share,
             },
         )
     )
