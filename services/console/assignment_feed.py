@@ -47,7 +47,11 @@ class AssignmentFeed:
 
     def poll(self, timeout_s: float, max_records: int = 500) -> Iterator[FeedItem]:
         """What arrived within `timeout_s`; undecodable records come back with their reason."""
-        for message in self.consumer.consume(max_records, timeout=timeout_s):
+        # consume(n, timeout) waits for n records or the whole timeout; a lone assignment should
+        # show as soon as it arrives, so wait for the first one, then take what is already here.
+        first = self.consumer.poll(timeout_s)
+        held = self.consumer.consume(max_records - 1, timeout=0) if first is not None else []
+        for message in ([first] if first is not None else []) + held:
             if message.error():
                 raise TransientError(f"reading {self.topic}: {message.error()}")
             partition, offset = message.partition() or 0, message.offset() or 0
