@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from services.leads.topics import TopicSpec
@@ -50,10 +50,36 @@ def warm_up(bootstrap: str) -> None:
         producer.produce(topic, key=b"warm-up", value=b"warm-up")
         producer.commit_transaction(60)
         consumer = Consumer(settings.consumer(f"{settings.topic_prefix}warm-up"))
-        consumer.commit(offsets=[TopicPartition(topic, 0, 1)], asynchronous=False)
-        consumer.close()
+        try:
+            _commit_once_the_coordinator_answers(consumer, TopicPartition(topic, 0, 1))
+        finally:
+            consumer.close()
     finally:
         delete_prefixed_topics(settings)
+
+
+def _commit_once_the_coordinator_answers(consumer: Consumer, offset: TopicPartition) -> None:
+    """The first commit creates `__consumer_offsets`; on a loaded machine its coordinator can
+    answer NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS for a few seconds. Absorbing that
+    here is the warm-up's job."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            consumer.commit(offsets=[offset], asynchronous=False)
+            return
+        except KafkaException as exc:
+            if not exc.args[0].retriable() and exc.args[0].code() not in _COORDINATOR_MOVING:
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+_COORDINATOR_MOVING = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+}
 
 
 def fresh_settings(bootstrap: str, partitions: int = 4) -> KafkaSettings:
