@@ -90,7 +90,9 @@ def prometheus_config(ports: Ports) -> str:
 
 def query(client: httpx.Client, base: str, promql: str) -> float | None:
     """The first sample's value, or None when the result is empty."""
-    answer = client.get(f"{base}/api/v1/query", params={"query": promql}).json()
+    response = client.get(f"{base}/api/v1/query", params={"query": promql})
+    response.raise_for_status()  # starting up, Prometheus answers 503 in plain text
+    answer = response.json()
     assert answer["status"] == "success", answer
     result = answer["data"]["result"]
     return float(result[0]["value"][1]) if result else None
