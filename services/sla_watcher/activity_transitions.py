@@ -6,14 +6,14 @@ Pure, like `transitions`: `now_ms` is the activity record's timestamp.
 
 from __future__ import annotations
 
-from services.leads.events import ActivityType, LeadActivity, RequestKind
+from services.leads.events import ActivityType, LeadActivity
 from services.sla_watcher.effects import (
     FirstTouch,
     Ignored,
     Note,
     Transition,
     merge_owners,
-    routing_request,
+    release_request,
     unchanged,
 )
 from services.sla_watcher.steps import miss
@@ -63,10 +63,9 @@ def _close(timer: SlaTimer, activity: LeadActivity, now_ms: int) -> Transition:
         notes = _touch(timer, activity.occurred_at_ms, now_ms).notes  # closing is handling it
     if timer.rep_id is None:
         return Transition(None, notes=notes)
-    release = routing_request(
+    release = release_request(
         timer,
-        RequestKind.RELEASE,
-        f"{timer.assignment_id}:release",
+        assignment_id=timer.assignment_id,
         pool_id=timer.pool_id,
         rep_id=timer.rep_id,
         reason=f"lead {activity.type.value}",
@@ -79,10 +78,9 @@ def _drop_owner(timer: SlaTimer, activity: LeadActivity, now_ms: int) -> Transit
     """The owner of an escalated lead gave it up: the manager already knows; free the rep."""
     if timer.rep_id is None:
         return unchanged(timer, Ignored.NO_OWNER)
-    release = routing_request(
+    release = release_request(
         timer,
-        RequestKind.RELEASE,
-        f"{timer.assignment_id}:release",
+        assignment_id=timer.assignment_id,
         pool_id=timer.pool_id,
         rep_id=timer.rep_id,
         reason="the owner rejected an escalated lead",

@@ -129,6 +129,22 @@ def routing_request(
     )
 
 
+def release_request(
+    timer: SlaTimer, *, assignment_id: str, pool_id: str, rep_id: str, reason: str, now_ms: int
+) -> RoutingRequest:
+    """Free `rep_id`'s capacity in `pool_id`: the lead no longer counts as theirs. The id
+    derives from the assignment being released, so a replay writes the same request."""
+    return routing_request(
+        timer,
+        RequestKind.RELEASE,
+        f"{assignment_id}:release",
+        pool_id=pool_id,
+        rep_id=rep_id,
+        reason=reason,
+        now_ms=now_ms,
+    )
+
+
 class Level(StrEnum):
     """Who an escalation goes to, for the escalations-by-level metric."""
 

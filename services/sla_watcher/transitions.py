@@ -35,7 +35,7 @@ from services.sla_watcher.effects import (
     Transition,
     escalation_event,
     merge_owners,
-    routing_request,
+    release_request,
     unchanged,
 )
 from services.sla_watcher.timer_state import ParkedRecord, SlaTimer, TimerStatus
@@ -105,10 +105,9 @@ def _release_late_owner(current: SlaTimer, assignment: Assignment, now_ms: int) 
     """The lead was closed while a reassignment was in flight: free whoever got it."""
     if assignment.outcome is not Outcome.ASSIGNED or assignment.rep_id is None:
         return Transition(None)
-    release = routing_request(
+    release = release_request(
         current,
-        RequestKind.RELEASE,
-        f"{assignment.assignment_id}:release",
+        assignment_id=assignment.assignment_id,
         pool_id=assignment.pool_id,
         rep_id=assignment.rep_id,
         reason="lead closed before the reassignment landed",
