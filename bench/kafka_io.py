@@ -14,6 +14,7 @@ from typing import Protocol
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
+from services.streaming.arrivals import arrivals
 from services.streaming.settings import KafkaSettings
 
 
@@ -95,12 +96,8 @@ class CommittedWatcher:
         producer of the records is no longer `alive` (then what is visible is all there is)."""
         deadline = time.monotonic() + timeout_s
         while self._seen() < expected and time.monotonic() < deadline and alive():
-            # poll() returns with the first record; consume(n, timeout) would wait for n records
-            # or the whole timeout, and so could end a figure up to that timeout late.
-            arrived = self.consumer.poll(0.05)
-            if arrived is None:
-                continue
-            for message in [arrived, *self.consumer.consume(5000, timeout=0)]:
+            # arrivals(), not consume(n, timeout), which could end a figure that timeout late
+            for message in arrivals(self.consumer, 5001, 0.05):
                 if message.error():
                     continue
                 self.records += 1

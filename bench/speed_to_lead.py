@@ -24,6 +24,7 @@ from bench.latency import hop_latencies, percentiles
 from bench.report import Figure, thin
 from bench.router_service import publish_bench_config, router_service
 from services.leads.topics import Topic
+from services.streaming.arrivals import arrivals
 from services.streaming.settings import KafkaSettings
 
 SEARCH_RATES = (1_500, 2_000, 3_000, 4_000)
@@ -62,10 +63,9 @@ class AssignmentClock:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            first = self.consumer.poll(0.02)
-            if first is None:
+            messages = arrivals(self.consumer, 1001, 0.02)
+            if not messages:
                 continue
-            messages = [first, *self.consumer.consume(1000, timeout=0)]
             read_s, read_mono = time.time(), time.monotonic()
             for message in messages:
                 if message.error() is None:

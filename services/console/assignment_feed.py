@@ -13,6 +13,7 @@ from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaExcepti
 
 from services.leads.events import Assignment
 from services.leads.topics import Topic
+from services.streaming.arrivals import arrivals
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import DecodeError, TransientError
 from services.streaming.settings import KafkaSettings
@@ -47,11 +48,7 @@ class AssignmentFeed:
 
     def poll(self, timeout_s: float, max_records: int = 500) -> Iterator[FeedItem]:
         """What arrived within `timeout_s`; undecodable records come back with their reason."""
-        # consume(n, timeout) waits for n records or the whole timeout; a lone assignment should
-        # show as soon as it arrives, so wait for the first one, then take what is already here.
-        first = self.consumer.poll(timeout_s)
-        held = self.consumer.consume(max_records - 1, timeout=0) if first is not None else []
-        for message in ([first] if first is not None else []) + held:
+        for message in arrivals(self.consumer, max_records, timeout_s):
             if message.error():
                 raise TransientError(f"reading {self.topic}: {message.error()}")
             partition, offset = message.partition() or 0, message.offset() or 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from confluent_kafka import Consumer, Message, Producer
 
+from services.streaming.arrivals import arrivals
 from services.streaming.processor import LoopSettings
 from services.streaming.settings import KafkaSettings
 
@@ -43,15 +44,9 @@ def slot_consumer(kafka: KafkaSettings, app_id: str, settings: LoopSettings) -> 
 
 def take_input(consumer: Consumer, settings: LoopSettings, *, batch_open: bool) -> list[Message]:
     """Idle: wait up to the next tick for one record, then take what the consumer already
-    holds. With a batch open: take what arrives within `drain_wait_ms`; the loop commits on an
-    empty answer, so a record waits for one commit, not a whole interval.
-
-    `consume(n, timeout)` returns only once it has n records or the timeout has passed, so
-    idling in it would hold a lone record for the whole wait (up to 100 ms per hop, half of it
-    on average); `poll` returns with the first record."""
+    holds (see arrivals.py). With a batch open: take what arrives within `drain_wait_ms`; the
+    loop commits on an empty answer, so a record waits for one commit, not a whole interval."""
     if batch_open:
         return consumer.consume(settings.max_batch_records, timeout=settings.drain_wait_ms / 1000)
-    first = consumer.poll(min(settings.commit_interval_ms, settings.tick_interval_ms) / 1000)
-    if first is None:
-        return []
-    return [first, *consumer.consume(max(1, settings.max_batch_records - 1), timeout=0)]
+    idle_s = min(settings.commit_interval_ms, settings.tick_interval_ms) / 1000
+    return arrivals(consumer, settings.max_batch_records, idle_s)

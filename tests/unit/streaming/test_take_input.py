@@ -12,6 +12,7 @@ from typing import cast
 
 from confluent_kafka import Consumer, Message
 
+from services.streaming.arrivals import arrivals
 from services.streaming.processor import LoopSettings
 from services.streaming.slot_clients import take_input
 
@@ -60,3 +61,12 @@ def test_an_idle_take_is_bounded_by_the_batch_size() -> None:
     settings = LoopSettings(max_batch_records=4)
     assert len(take_input(cast(Consumer, consumer), settings, batch_open=False)) == 4
     assert len(consumer.held) == 6
+
+
+def test_arrivals_for_a_reader_take_at_most_what_was_asked_without_waiting() -> None:
+    consumer = HeldRecords(held=3)
+    assert len(arrivals(cast(Consumer, consumer), 1, timeout_s=1.0)) == 1
+    assert len(arrivals(cast(Consumer, consumer), 5, timeout_s=1.0)) == 2
+    assert consumer.waited_s == 0.0
+    assert arrivals(cast(Consumer, consumer), 5, timeout_s=0.25) == []
+    assert consumer.waited_s == 0.25
