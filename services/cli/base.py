@@ -1,4 +1,5 @@
-"""What every CLI command group shares: how it registers, and how it fails.
+"""What every CLI command group shares: how it registers, how it fails, and how a long-running
+command is told to stop.
 
 A command group is a module with `register(subparsers)`; each subcommand sets `func`, a
 callable taking the parsed namespace and returning an exit code. A failure a person can act on
@@ -8,7 +9,10 @@ is raised as `CommandError`: the CLI prints its one line and exits non-zero, nev
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import Any, Protocol
 
 Subparsers = Any  # argparse's _SubParsersAction is private; its shape is all that matters here
@@ -21,3 +25,18 @@ class CommandError(Exception):
 
 class CommandGroup(Protocol):
     def register(self, subparsers: Subparsers) -> None: ...
+
+
+def stop_on_signal_or_after(stop: threading.Event, seconds: float | None) -> None:
+    """Set `stop` on SIGINT or SIGTERM, and after `seconds` when given, so a watching command
+    winds down through its own cleanup instead of dying mid-write."""
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    if seconds is not None:
+        timer = threading.Timer(seconds, stop.set)
+        timer.daemon = True  # Ctrl-C before it fires must not wait for it
+        timer.start()

@@ -21,7 +21,7 @@ from types import FrameType
 
 from rich.console import Console
 
-from services.cli.base import CommandError, Subparsers
+from services.cli.base import CommandError, Subparsers, stop_on_signal_or_after
 from services.demo.feed import FeedSettings
 from services.demo.front_doors import FrontDoors
 from services.demo.ports import PortError, Ports
@@ -140,19 +140,10 @@ def _run(args: argparse.Namespace) -> int:
     )
     console = Console()
     stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
     _start(stack, console.print)
     stats: dict[str, int] = {}
     try:  # from here on, whatever happens, the stack is stopped before returning
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGTERM, on_signal)
-        if args.seconds is not None:
-            timer = threading.Timer(args.seconds, stop.set)
-            timer.daemon = True  # Ctrl-C before it fires must not wait for it
-            timer.start()
+        stop_on_signal_or_after(stop, args.seconds)
         feed_and_watch(
             stack,
             doors,

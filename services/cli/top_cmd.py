@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import threading
-from types import FrameType
 
 from rich.console import Console
 
-from services.cli.base import CommandError, Subparsers
+from services.cli.base import CommandError, Subparsers, stop_on_signal_or_after
 from services.console.followed_config import FollowedConfig
 from services.console.top import Endpoint, default_endpoints, watch
 from services.streaming.errors import TransientError
@@ -54,16 +52,7 @@ def _endpoints(specs: list[str] | None) -> tuple[Endpoint, ...]:
 def _top(args: argparse.Namespace) -> int:
     endpoints = _endpoints(args.metrics)
     stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    if args.seconds is not None:
-        timer = threading.Timer(args.seconds, stop.set)
-        timer.daemon = True  # Ctrl-C before it fires must not wait for it
-        timer.start()
+    stop_on_signal_or_after(stop, args.seconds)
     settings = KafkaSettings()
     routing = FollowedConfig(settings)
     try:
