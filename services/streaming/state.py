@@ -6,6 +6,10 @@ transaction is open sit in an overlay; `flush()` turns the overlay into state re
 transaction (one record per key however often it changed), `commit()` folds it into the
 committed map once the transaction has committed, and `rollback()` drops it on abort, so memory
 always matches what the topic says.
+
+Inside a transaction each input record gets a savepoint: `savepoint()` before the record,
+`undo_to_savepoint()` when its handling fails, so a record that is dead-lettered leaves no state
+write behind while the rest of its batch commits.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from services.streaming.settings import KafkaSettings
 
 T = TypeVar("T")
 _DELETED = object()
+_ABSENT = object()
 ApplyFn = Callable[[int, bytes | None, bytes | None], None]
 """Receives (partition, key, value) for each record read."""
 
@@ -32,6 +37,8 @@ class StateStore(Generic[T]):
         self.serde = serde
         self._committed: dict[int, dict[str, T]] = {}
         self._pending: dict[int, dict[str, object]] = {}
+        self._undo: dict[tuple[int, str], object] = {}
+        """What each key written since the savepoint was pending before its first write."""
 
     # -- what a handler uses -------------------------------------------------------------
     def get(self, partition: int, key: str) -> T | None:
@@ -42,12 +49,17 @@ class StateStore(Generic[T]):
         return self._partition(partition).get(key)
 
     def put(self, partition: int, key: str, value: T) -> None:
-        self._partition(partition)  # refuse partitions this instance does not own
-        self._pending.setdefault(partition, {})[key] = value
+        self._write(partition, key, value)
 
     def delete(self, partition: int, key: str) -> None:
-        self._partition(partition)
-        self._pending.setdefault(partition, {})[key] = _DELETED
+        self._write(partition, key, _DELETED)
+
+    def _write(self, partition: int, key: str, value: object) -> None:
+        self._partition(partition)  # refuse partitions this instance does not own
+        pending = self._pending.setdefault(partition, {})
+        if (partition, key) not in self._undo:
+            self._undo[partition, key] = pending.get(key, _ABSENT)
+        pending[key] = value
 
     def items(self, partition: int) -> Iterator[tuple[str, T]]:
         """Every live entry of a partition, pending writes included."""
@@ -71,6 +83,23 @@ class StateStore(Generic[T]):
     def partitions(self) -> set[int]:
         return set(self._committed)
 
+    def savepoint(self) -> None:
+        """Mark the pending writes so far as kept: the next input record starts here."""
+        if self._undo:
+            self._undo.clear()
+
+    def undo_to_savepoint(self) -> None:
+        """Forget every write since the last savepoint (the record being handled failed)."""
+        for (partition, key), before in self._undo.items():
+            pending = self._pending.get(partition)
+            if pending is None:
+                continue  # dropped meanwhile: nothing of it is left to undo
+            if before is _ABSENT:
+                pending.pop(key, None)
+            else:
+                pending[key] = before
+        self._undo.clear()
+
     def flush(self) -> list[OutputRecord]:
         records = []
         for partition, pending in self._pending.items():
@@ -90,9 +119,11 @@ class StateStore(Generic[T]):
                 else:
                     table[key] = cast(T, value)
         self._pending.clear()
+        self._undo.clear()
 
     def rollback(self) -> None:
         self._pending.clear()
+        self._undo.clear()
 
     def drop(self, partitions: Iterable[int]) -> None:
         for partition in partitions:
