@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from confluent_kafka import Message, TopicPartition
@@ -18,6 +19,8 @@ class Batch:
     """Per input partition, the offset to commit with the transaction (last handled + 1)."""
     first_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     """Per input partition, where to seek back to if the transaction aborts."""
+    alone: InputRecord | None = None
+    """The one input record of a transaction that isolates it (see isolation.py)."""
 
     def add(self, record: InputRecord) -> None:
         partition = (record.topic, record.partition)
@@ -28,8 +31,25 @@ class Batch:
     def offsets(self) -> list[TopicPartition]:
         return [TopicPartition(t, p, o) for (t, p), o in self.next_offsets.items()]
 
-    def rewind_points(self, owned: set[int]) -> list[TopicPartition]:
-        return [TopicPartition(t, p, o) for (t, p), o in self.first_offsets.items() if p in owned]
+
+def uncommitted(batch: Batch | None, unhandled: Sequence[Message]) -> dict[tuple[str, int], range]:
+    """Per input partition, the offsets taken from the consumer and not committed: those the
+    open batch handled, and those taken but not handled yet. An abort rewinds to each start."""
+    spans: dict[tuple[str, int], range] = {}
+    if batch is not None:
+        for partition, first in batch.first_offsets.items():
+            spans[partition] = range(first, batch.next_offsets.get(partition, first + 1))
+    for message in unhandled:
+        if message.error() is not None:
+            continue
+        partition = (message.topic() or "", message.partition() or 0)
+        offset = message.offset() or 0
+        span = spans.get(partition)
+        if span is None:
+            spans[partition] = range(offset, offset + 1)
+        else:
+            spans[partition] = range(min(span.start, offset), max(span.stop, offset + 1))
+    return spans
 
 
 def input_record(message: Message) -> InputRecord:

@@ -26,8 +26,16 @@ def dead_letter_codec() -> AvroCodec[DeadLetter]:
 
 
 def dead_letter_record(
-    topic: str, service: str, record: InputRecord, error: PermanentError, now_ms: int
+    topic: str,
+    service: str,
+    record: InputRecord,
+    error: PermanentError,
+    now_ms: int,
+    *,
+    keep_bytes: bool = True,
 ) -> OutputRecord:
+    """`keep_bytes=False` when the bytes themselves cannot be written: the letter then names
+    where they are (topic, partition, offset) instead of carrying them."""
     letter = DeadLetter(
         service=service,
         reason=error.reason,
@@ -35,8 +43,8 @@ def dead_letter_record(
         original_topic=record.topic,
         original_partition=record.partition,
         original_offset=record.offset,
-        original_key=record.key,
-        original_value=record.value,
+        original_key=record.key if keep_bytes else None,
+        original_value=record.value if keep_bytes else None,
         failed_at_ms=now_ms,
     )
     key = record.key or f"{record.topic}/{record.partition}/{record.offset}".encode()
@@ -68,7 +76,9 @@ class DeadLetterSink:
     def handled(self) -> None:
         self.consecutive = 0
 
-    def letter(self, record: InputRecord, error: PermanentError, now_ms: int) -> OutputRecord:
+    def letter(
+        self, record: InputRecord, error: PermanentError, now_ms: int, *, keep_bytes: bool = True
+    ) -> OutputRecord:
         self.consecutive += 1
         if self.consecutive >= self.max_consecutive:
             raise FatalError(
@@ -84,4 +94,6 @@ class DeadLetterSink:
             record.offset,
             error.reason,
         )
-        return dead_letter_record(self.topic, self.service, record, error, now_ms)
+        return dead_letter_record(
+            self.topic, self.service, record, error, now_ms, keep_bytes=keep_bytes
+        )

@@ -10,29 +10,46 @@ drained (a poll comes back empty), and at the latest after `commit_interval_ms` 
 the transaction timeout. Offsets only move inside the transaction: nothing is committed
 outside it.
 
+No record wedges a partition or stops the service: a handler that fails on a record (a
+PermanentError, or any bug) gets it dead-lettered with its bytes, its state writes undone, and
+the batch goes on; a record whose outputs the broker refuses is found and dead-lettered by
+isolation.py. A failed transaction is aborted, state rolls back to the last commit and the
+consumer rewinds to the first offset it took and did not commit, in every partition; retries
+back off, and the loop reports not ready until it commits again. Transactional calls go
+through kafka_calls.py, so a stop request is heard within a second even while the broker is
+away.
+
 Each instance slot's clients, and how input is taken from the consumer, are in slot_clients.py;
-what happens to state when partitions move is in partition_ownership.py. On abort, state rolls
-back to the last commit and the consumer rewinds to the batch's first offsets.
+what happens to state when partitions move is in partition_ownership.py.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 
-from confluent_kafka import KafkaError, KafkaException, Message
+from confluent_kafka import KafkaException, Message, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from services.streaming.batch import Batch, input_record
+from services.streaming.batch import Batch, input_record, uncommitted
 from services.streaming.dead_letters import DeadLetterSink
-from services.streaming.errors import FatalError, PermanentError
+from services.streaming.errors import FatalError, LeadrouterError, PermanentError, TransientError
+from services.streaming.isolation import Isolation, Rung, refusal_error
+from services.streaming.kafka_calls import (
+    StopRequested,
+    TransactionCalls,
+    is_fatal,
+    is_record_level,
+    kafka_error,
+)
 from services.streaming.metrics import Health, RuntimeMetrics, report_lag
 from services.streaming.partition_ownership import PartitionOwnership
 from services.streaming.processor import Handler, LoopSettings, Processor, Ticker
 from services.streaming.produce import produce_all
 from services.streaming.progress import InputProgress
-from services.streaming.records import Clock, OutputRecord, SystemClock
+from services.streaming.records import Clock, InputRecord, OutputRecord, SystemClock
 from services.streaming.settings import KafkaSettings
 from services.streaming.slot_clients import slot_consumer, slot_producer, take_input
 
@@ -73,8 +90,22 @@ class TransactionalLoop:
             finish=self._finish_open,
             abandon=self._abandon_open,
         )
+        self.calls = TransactionCalls(
+            self.clock,
+            lambda: self._stopping_since,
+            deadline_s=self.s.call_deadline_s,
+            stop_grace_s=self.s.stop_grace_s,
+        )
+        self.isolation = Isolation()
         self.running = True
         self._batch: Batch | None = None
+        self._taken: Sequence[Message] = ()
+        self._next = 0
+        """`_taken[_next:]` were taken from the consumer and not handled yet."""
+        self._failing_since: float | None = None
+        self._failure = ""
+        self._aborts_in_row = 0
+        self._stopping_since: float | None = None
         self._started = False
         self._last_step: float | None = None
         self._last_tick = 0.0
@@ -82,17 +113,21 @@ class TransactionalLoop:
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> None:
-        """Run until `stop()` (or SIGTERM/SIGINT when installed); commit what is open; close."""
-        self.producer.init_transactions(30)
-        for table in self.p.tables:
-            table.load()
-        self.ownership.subscribe(self.consumer)
-        self._started = True
+        """Run until `stop()` (or SIGTERM/SIGINT when installed); commit what is open; close.
+
+        A stop while the broker cannot be reached ends within `stop_grace_s` plus a second,
+        leaving the open transaction uncommitted (nothing is lost: it is read again)."""
         try:
+            self.calls.call("init_transactions", self.producer.init_transactions)
+            for table in self.p.tables:
+                table.load()
+            self.ownership.subscribe(self.consumer)
+            self._started = True
             while self.running:
                 self.step()
-            if self._batch is not None:
-                self._commit(self._batch)
+            self._finish_open()
+        except StopRequested as exc:
+            log.warning("%s", exc)
         finally:
             self.consumer.close()  # leaves the group (static members only after their timeout)
             for table in self.p.tables:
@@ -100,18 +135,26 @@ class TransactionalLoop:
 
     def stop(self, *_: object) -> None:
         self.running = False
+        if self._stopping_since is None:
+            self._stopping_since = time.monotonic()
 
     def health(self) -> Health:
         """Live while the loop turns (a restore counts as turning, up to `stall_after_s`);
-        ready once it has joined its group and finished a turn with its partitions restored."""
+        ready once it has joined its group and finished a turn with its partitions restored,
+        and for as long as its transactions commit."""
         name = self.p.app_id
         if not self._started or self._last_step is None:
             return Health(True, False, f"{name}: starting (transactions, tables, group)")
-        stalled_s = self.clock.monotonic() - self._last_step
+        now = self.clock.monotonic()
+        stalled_s = now - self._last_step
         if not self.running:
             return Health(True, False, f"{name}: draining")
         if stalled_s > self.s.stall_after_s:
             return Health(False, False, f"{name}: no loop turn for {stalled_s:.0f} s")
+        failing = self._failing_since or self.calls.retrying_since
+        if failing is not None:
+            reason = self._failure or "the broker does not answer"
+            return Health(True, False, f"{name}: cannot commit for {now - failing:.0f} s: {reason}")
         return Health(True, True, f"{name}: {len(self.ownership.owned)} partitions")
 
     def install_signal_handlers(self) -> None:
@@ -120,22 +163,29 @@ class TransactionalLoop:
 
     # -- one turn of the loop --------------------------------------------------------------
     def step(self) -> None:
-        if self._batch is None:
-            self._refresh_tables()
-        messages = take_input(self.consumer, self.s, batch_open=self._batch is not None)
         try:
-            for message in messages:
+            if self._batch is None:
+                self._refresh_tables()
+            self._taken = take_input(self.consumer, self.s, batch_open=self._batch is not None)
+            for index, message in enumerate(self._taken):
+                self._next = index
+                if self.isolation.covers(message):
+                    self._handle_alone(message)
+                    continue
                 self._handle_message(message)
                 # Checked per record: a slow handler over a backlog must not stretch one
                 # transaction past transaction.timeout.ms, or the broker fences the loop.
                 if self._batch is not None and self._batch_due(self._batch):
                     self._commit(self._batch)
                     self._refresh_tables()  # a backlog must not hold a config change back
+            drained = not self._taken  # nothing more was waiting: don't sit out the interval
+            self._taken = ()
             self._maybe_tick()
-            drained = not messages  # nothing more was waiting: don't sit out the interval
             if self._batch is not None and (drained or self._batch_due(self._batch)):
                 self._commit(self._batch)
-        except KafkaException as exc:
+            if self._batch is None:  # a whole turn with nothing left uncommitted
+                self._failing_since, self._failure = None, ""
+        except (KafkaException, TransientError) as exc:
             self._recover(exc)
         self._maybe_report_lag()
         self._last_step = self.clock.monotonic()
@@ -154,13 +204,51 @@ class TransactionalLoop:
             return
         record = input_record(message)
         batch = self._begin()
+        self._produce(self._outputs_of(record))
+        batch.add(record)
+        self.metrics.records.labels(app=self.p.app_id, topic=record.topic).inc()
+
+    def _outputs_of(self, record: InputRecord) -> list[OutputRecord]:
+        """The handler's outputs, or a dead letter with the record's state writes undone."""
+        for store in self.p.stores:
+            store.savepoint()
         try:
             outputs = list(self.p.handle(record))
-            self.dead_letters.handled()
         except PermanentError as exc:
-            outputs = [self.dead_letters.letter(record, exc, self.clock.now_ms())]
+            error = exc
+        except (LeadrouterError, KafkaException):
+            raise  # transient or fatal: not the record's fault
+        except Exception as exc:  # a handler bug must cost one record, not the service
+            log.exception("handler failed on %s[%d]@%d", record.topic, record.partition,
+                          record.offset)  # fmt: skip
+            error = PermanentError("handler_failed", f"{type(exc).__name__}: {exc}")
+        else:
+            self.dead_letters.handled()
+            return outputs
+        for store in self.p.stores:
+            store.undo_to_savepoint()
+        return [self.dead_letters.letter(record, error, self.clock.now_ms())]
+
+    def _handle_alone(self, message: Message) -> None:
+        """One record in a transaction of its own, on the rung isolation.py gives it."""
+        if message.error() is not None:
+            return
+        if self._batch is not None:
+            self._commit(self._batch)  # the records before it must not share its fate
+        record = input_record(message)
+        rung, refusal = self.isolation.rung(record)
+        batch = self._begin(alone=record)
+        if rung is Rung.OUTPUTS:
+            outputs = self._outputs_of(record)
+        else:
+            error = refusal_error(rung, refusal)
+            keep_bytes = rung is Rung.LETTER
+            outputs = [self.dead_letters.letter(record, error, self.clock.now_ms(),
+                                                keep_bytes=keep_bytes)]  # fmt: skip
         self._produce(outputs)
         batch.add(record)
+        self._commit(batch)
+        self.isolation.written(record)
         self.metrics.records.labels(app=self.p.app_id, topic=record.topic).inc()
 
     def _maybe_tick(self) -> None:
@@ -178,10 +266,10 @@ class TransactionalLoop:
                 self._produce(outputs)
 
     # -- transactions ----------------------------------------------------------------------
-    def _begin(self) -> Batch:
+    def _begin(self, alone: InputRecord | None = None) -> Batch:
         if self._batch is None:
             self.producer.begin_transaction()
-            self._batch = Batch(started=self.clock.monotonic())
+            self._batch = Batch(started=self.clock.monotonic(), alone=alone)
         return self._batch
 
     def _produce(self, outputs: Iterable[OutputRecord]) -> None:
@@ -192,10 +280,12 @@ class TransactionalLoop:
         for store in self.p.stores:
             self._produce(store.flush())
         if batch.next_offsets:
-            self.producer.send_offsets_to_transaction(
-                batch.offsets(), self.consumer.consumer_group_metadata(), 30
+            offsets, group = batch.offsets(), self.consumer.consumer_group_metadata()
+            self.calls.call(
+                "send_offsets_to_transaction",
+                lambda timeout: self.producer.send_offsets_to_transaction(offsets, group, timeout),
             )
-        self.producer.commit_transaction(60)
+        self.calls.call("commit_transaction", self.producer.commit_transaction)
         for store in self.p.stores:
             store.commit()
         self.metrics.transactions.labels(app=self.p.app_id).inc()
@@ -204,29 +294,50 @@ class TransactionalLoop:
         )
         self.metrics.batch_records.labels(app=self.p.app_id).observe(batch.count)
         self._batch = None
+        self._failing_since, self._failure, self._aborts_in_row = None, "", 0
 
-    def _recover(self, exc: KafkaException) -> None:
-        error: KafkaError = exc.args[0]
-        if error.fatal() or error.code() == KafkaError._FENCED:
+    def _recover(self, exc: KafkaException | TransientError) -> None:
+        """Abort, roll state back, rewind every partition to its first uncommitted offset,
+        and back off; a refused record is isolated (see isolation.py)."""
+        error = kafka_error(exc) if isinstance(exc, KafkaException) else None
+        if error is not None and is_fatal(error):
             raise FatalError(f"fenced or fatal Kafka error, stopping: {error}") from exc
-        if self._batch is None:
-            raise FatalError(f"Kafka error outside a transaction: {error}") from exc
-        log.warning("aborting the transaction: %s", error)
-        self.metrics.aborts.labels(app=self.p.app_id, reason=error.name()).inc()
-        try:
-            self.producer.abort_transaction(60)
-        except KafkaException as abort_exc:
-            raise FatalError(f"abort failed, stopping: {abort_exc}") from abort_exc
-        self._roll_back()
+        reason = error.name() if error is not None else type(exc).__name__
+        log.warning("aborting the transaction (%s): %s", reason, exc)
+        self.metrics.aborts.labels(app=self.p.app_id, reason=reason).inc()
+        self._failing_since = self._failing_since or self.clock.monotonic()
+        self._failure = f"{reason}: {exc}"
+        batch, spans = self._batch, uncommitted(self._batch, self._taken[self._next :])
+        if batch is not None:
+            self._abort()
+        if error is not None and is_record_level(error):
+            if batch is not None and batch.alone is not None:
+                self.isolation.refused(batch.alone, error)
+            else:
+                self.isolation.isolate({p: span.stop - 1 for p, span in spans.items()})
+        for (topic, partition), span in spans.items():
+            if partition in self.ownership.owned:
+                self.consumer.seek(TopicPartition(topic, partition, span.start))
+        self._taken = ()
+        self._aborts_in_row += 1
+        self._back_off()
 
-    def _roll_back(self) -> None:
-        """Forget the aborted batch: state to the last commit, consumer to the batch's start."""
-        for store in self.p.stores:
-            store.rollback()
-        if self._batch is not None:
-            for point in self._batch.rewind_points(self.ownership.owned):
-                self.consumer.seek(point)
-        self._batch = None
+    def _abort(self) -> None:
+        try:
+            self.calls.call("abort_transaction", self.producer.abort_transaction)
+        except KafkaException as exc:
+            raise FatalError(f"abort failed, stopping: {kafka_error(exc)}") from exc
+        finally:
+            for store in self.p.stores:
+                store.rollback()
+            self._batch = None
+
+    def _back_off(self) -> None:
+        """Wait before retrying: 50 ms after one abort, doubling to `retry_backoff_max_s`."""
+        delay = min(self.s.retry_backoff_max_s, 0.05 * 2 ** (self._aborts_in_row - 1))
+        until = time.monotonic() + delay
+        while self.running and time.monotonic() < until:
+            time.sleep(min(0.1, max(0.0, until - time.monotonic())))
 
     def _batch_due(self, batch: Batch) -> bool:
         elapsed_ms = (self.clock.monotonic() - batch.started) * 1000
@@ -237,18 +348,12 @@ class TransactionalLoop:
         if self._batch is not None:
             try:
                 self._commit(self._batch)
-            except KafkaException as exc:
+            except (KafkaException, TransientError) as exc:
                 self._recover(exc)
 
     def _abandon_open(self) -> None:
         if self._batch is not None:
-            try:
-                self.producer.abort_transaction(30)
-            except KafkaException as exc:
-                raise FatalError(f"abort after losing partitions failed: {exc}") from exc
-            for store in self.p.stores:
-                store.rollback()
-            self._batch = None
+            self._abort()
 
     def _maybe_report_lag(self) -> None:
         now = self.clock.monotonic()

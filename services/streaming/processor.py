@@ -43,6 +43,13 @@ class LoopSettings:
     """Bounds how long a dead instance's open transaction blocks read_committed readers."""
     max_consecutive_failures: int = 1000
     """Stop when this many records in a row are dead-lettered: something upstream is broken."""
+    stop_grace_s: float = 5.0
+    """After a stop request, how long a failing commit or abort is retried before the loop
+    leaves its transaction to the broker (compose waits 10 s, Kubernetes 30 s, then kill)."""
+    call_deadline_s: float = 60.0
+    """How long a transactional call is retried on retriable errors before the loop aborts."""
+    retry_backoff_max_s: float = 5.0
+    """The longest wait between retries after aborts in a row."""
     stall_after_s: float = 180.0
     """A loop that has not turned for this long is not live (longer than any restore)."""
     extra_consumer_config: dict[str, Any] = field(default_factory=dict)
