@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from services.cli.base import CommandError
+from services.streaming.errors import LeadrouterError, PermanentError, SettingsInvalid
 
 COMMAND_GROUPS = (
     "services.cli.topics_cmd",
@@ -35,14 +35,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. The only place an error becomes a message and an exit code: 2 for a
+    bad environment variable (as argparse exits 2 for bad arguments), 1 for any other error of
+    the tree, 130 for Ctrl-C."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except CommandError as exc:
-        print(f"leadrouter {args.command}: {exc}", file=sys.stderr)
-        return 1
+    except LeadrouterError as exc:
+        print(f"leadrouter {args.command}: {failure_line(exc)}", file=sys.stderr)
+        return 2 if isinstance(exc, SettingsInvalid) else 1
     except KeyboardInterrupt:
         return 130
+
+
+def failure_line(exc: LeadrouterError) -> str:
+    # A permanent error's reason label is for metrics and dead letters; a person reads the detail.
+    return exc.detail if isinstance(exc, PermanentError) else str(exc)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from services.cli.base import CommandError, Subparsers
 from services.console.assignment_feed import AssignmentFeed
 from services.console.assignment_text import headline, trace_lines
 from services.leads.events import Assignment
-from services.streaming.errors import TransientError
 from services.streaming.settings import KafkaSettings
 
 
@@ -38,10 +37,7 @@ def register(subparsers: Subparsers) -> None:
 def _tail(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise CommandError(f"--limit must be at least 1, got {args.limit}")
-    try:
-        feed = AssignmentFeed(KafkaSettings(), from_beginning=args.from_beginning)
-    except TransientError as exc:
-        raise CommandError(str(exc)) from exc
+    feed = AssignmentFeed(KafkaSettings(), from_beginning=args.from_beginning)
     shown, idle = 0, 0.0
     try:
         while args.limit is None or shown < args.limit:
@@ -63,8 +59,6 @@ def _tail(args: argparse.Namespace) -> int:
             idle = 0.0 if got else idle + 0.5
             if args.idle_exit is not None and idle >= args.idle_exit:
                 break
-    except TransientError as exc:
-        raise CommandError(str(exc)) from exc
     finally:
         feed.close()
     return 0

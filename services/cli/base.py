@@ -2,8 +2,9 @@
 command is told to stop.
 
 A command group is a module with `register(subparsers)`; each subcommand sets `func`, a
-callable taking the parsed namespace and returning an exit code. A failure a person can act on
-is raised as `CommandError`: the CLI prints its one line and exits non-zero, never a trace.
+callable taking the parsed namespace and returning an exit code. A command raises errors of the
+one tree (`services.streaming.errors`) and converts none of them: `main` turns each into its
+one line and exit code, never a trace. `CommandError` is for what the command itself refuses.
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, Protocol
 
+from services.streaming.errors import PermanentError
+
 Subparsers = Any  # argparse's _SubParsersAction is private; its shape is all that matters here
 Command = Callable[[argparse.Namespace], int]
 
 
-class CommandError(Exception):
-    """A one-line reason the command failed."""
+class CommandError(PermanentError):
+    """A one-line reason the command refused its arguments or the state it found."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("command_refused", detail)
 
 
 class CommandGroup(Protocol):

@@ -27,7 +27,6 @@ from services.router.config_document import (
     warnings_in,
 )
 from services.router.config_source import publish_config, read_published
-from services.streaming.errors import TransientError
 from services.streaming.settings import KafkaSettings
 
 
@@ -95,10 +94,7 @@ def _publish(args: argparse.Namespace) -> int:
     _parse(args.file, text)
     by = args.by or _user()
     now_ms = time.time_ns() // 1_000_000
-    try:
-        result = publish_config(KafkaSettings(), text, published_by=by, now_ms=now_ms)
-    except TransientError as exc:
-        raise CommandError(str(exc)) from exc
+    result = publish_config(KafkaSettings(), text, published_by=by, now_ms=now_ms)
     record = result.record
     if result.changed:
         print(f"published version {record.version} (sha256 {record.content_hash}) by {by}")
@@ -115,10 +111,7 @@ def _user() -> str:
 
 
 def _published() -> dict[int, RoutingConfigRecord]:
-    try:
-        return read_published(KafkaSettings())
-    except TransientError as exc:
-        raise CommandError(str(exc)) from exc
+    return read_published(KafkaSettings())
 
 
 def _header(record: RoutingConfigRecord) -> str:

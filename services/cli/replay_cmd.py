@@ -51,8 +51,8 @@ def _replay(args: argparse.Namespace) -> int:
         book = PresenceBook(_decode_all(read_log(settings, Topic.REPS_PRESENCE), RepPresence))
         requests = read_log(settings, Topic.ROUTING_REQUESTS)
         assignments = [r.value for r in read_log(settings, Topic.ASSIGNMENTS) if r.value]
-    except (TransientError, KafkaException) as exc:
-        raise CommandError(f"reading the logs failed: {exc}") from exc
+    except KafkaException as exc:
+        raise TransientError(f"reading the logs failed: {exc}") from exc
     if not configs:
         raise CommandError("no valid routing config version is published: nothing to decide with")
     report = replay(requests, configs, book.status_at, Recorded(assignments, _onward(requests)))

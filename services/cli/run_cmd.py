@@ -24,11 +24,10 @@ from rich.console import Console
 from services.cli.base import CommandError, Subparsers, stop_on_signal_or_after
 from services.demo.feed import FeedSettings
 from services.demo.front_doors import FrontDoors
-from services.demo.ports import PortError, Ports
+from services.demo.ports import Ports
 from services.demo.session import feed_and_watch
 from services.demo.stack import EXAMPLE_CONFIG, RUN_DIR, Stack, StackError
 from services.demo.stack_record import stop_recorded
-from services.streaming.errors import TransientError
 from services.streaming.local_broker import REPO_ROOT
 
 DEMO_CONFIG = REPO_ROOT / "deploy" / "config" / "routing.demo.yaml"
@@ -67,10 +66,7 @@ def _stack(config: Path | None, default: Path, extra_env: dict[str, str]) -> Sta
     path = (config or Path(os.environ.get("LEADROUTER_CONFIG") or default)).resolve()
     if not path.is_file():
         raise CommandError(f"routing config {path} does not exist")
-    try:
-        ports = Ports.from_env(os.environ)
-    except PortError as exc:
-        raise CommandError(str(exc)) from exc
+    ports = Ports.from_env(os.environ)
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
     return Stack(
         ports,
@@ -108,8 +104,8 @@ def _start(stack: Stack, say: Callable[[str], None]) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start(say=say)
-    except StackError as exc:
-        raise CommandError(f"{exc} ({_logs_line(stack)})") from exc
+    except StackError as exc:  # where the logs are is known here, not in the stack
+        raise StackError(f"{exc} ({_logs_line(stack)})") from exc
     except KeyboardInterrupt:
         logs = _logs_line(stack)
         stack.stop()
@@ -152,8 +148,6 @@ def _run(args: argparse.Namespace) -> int:
             stop=stop,
             stats=stats,
         )
-    except TransientError as exc:
-        raise CommandError(str(exc)) from exc
     finally:
         stop.set()
         console.print(

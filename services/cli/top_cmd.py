@@ -10,7 +10,6 @@ from rich.console import Console
 from services.cli.base import CommandError, Subparsers, stop_on_signal_or_after
 from services.console.followed_config import FollowedConfig
 from services.console.top import Endpoint, default_endpoints, watch
-from services.streaming.errors import TransientError
 from services.streaming.settings import KafkaSettings
 
 
@@ -64,8 +63,6 @@ def _top(args: argparse.Namespace) -> int:
             from_beginning=not args.new_only,
             config=routing,
         )
-    except TransientError as exc:
-        raise CommandError(str(exc)) from exc
     finally:
         routing.close()
     return 0

@@ -6,7 +6,6 @@ import argparse
 
 from services.cli.base import CommandError, Subparsers
 from services.streaming.admin import co_partitioning_problems, create_topics, partition_counts
-from services.streaming.errors import TransientError
 from services.streaming.settings import KafkaSettings
 
 
@@ -25,10 +24,7 @@ def register(subparsers: Subparsers) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     settings = KafkaSettings()
-    try:
-        results = create_topics(settings, args.partitions, args.replication_factor)
-    except TransientError as exc:
-        raise CommandError(str(exc)) from exc
+    results = create_topics(settings, args.partitions, args.replication_factor)
     for result in results:
         state = "created" if result.created else "exists"
         print(f"{state:8} {result.name}")
@@ -37,10 +33,7 @@ def _create(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     settings = KafkaSettings()
-    try:
-        problems = co_partitioning_problems(settings, partition_counts(settings))
-    except TransientError as exc:
-        raise CommandError(str(exc)) from exc
+    problems = co_partitioning_problems(settings, partition_counts(settings))
     if problems:
         raise CommandError("; ".join(problems))
     print("topics ok: every topic exists and state topics are co-partitioned with their inputs")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.streaming.errors import SettingsInvalid
 
-class PortError(ValueError):
+
+class PortError(SettingsInvalid):
     """A port variable is not a number; the message names it."""
 
 
@@ -37,7 +39,7 @@ class Ports:
             try:
                 values[attr] = int(raw) if raw else getattr(defaults, attr)
             except ValueError:
-                raise PortError(f"{env_name} must be a port number, got {raw!r}") from None
+                raise PortError((f"{env_name} must be a port number, got {raw!r}",)) from None
         return cls(**values)
 
     def service_env(self) -> dict[str, str]:

@@ -26,7 +26,7 @@ from confluent_kafka.admin import AdminClient
 from services.demo.ports import Ports
 from services.demo.stack_record import StackRecord, signal_group
 from services.streaming.admin import create_topics
-from services.streaming.errors import TransientError
+from services.streaming.errors import FatalError, TransientError
 from services.streaming.local_broker import REPO_ROOT, BrokerError, LocalBroker
 from services.streaming.settings import KafkaSettings
 
@@ -34,7 +34,7 @@ RUN_DIR = REPO_ROOT / ".run"
 EXAMPLE_CONFIG = REPO_ROOT / "deploy" / "config" / "routing.example.yaml"
 
 
-class StackError(RuntimeError):
+class StackError(FatalError):
     """A part of the stack did not come up; the message names it and where its log is."""
 
 

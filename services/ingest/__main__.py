@@ -21,7 +21,6 @@ import sys
 import threading
 
 from prometheus_client import CollectorRegistry
-from pydantic import ValidationError
 
 from services.ingest.doors import Door, HttpDoor, HttpWorker, RawDoor, SmtpDoor
 from services.ingest.http_app import IngestApp
@@ -31,11 +30,11 @@ from services.ingest.raw_topics import raw_handler
 from services.ingest.settings import IngestSettings
 from services.ingest.smtp_server import LeadMailHandler, smtp_controller
 from services.leads.topics import RAW_CHANNELS, Topic, raw_topic
-from services.streaming.errors import FatalError
+from services.streaming.errors import FatalError, SettingsInvalid
 from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
 from services.streaming.metrics import Health, combined, serve_metrics
 from services.streaming.records import SystemClock
-from services.streaming.settings import KafkaSettings
+from services.streaming.settings import KafkaSettings, MetricsSettings
 
 log = logging.getLogger("leadrouter.ingest")
 
@@ -65,21 +64,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def load_settings() -> tuple[IngestSettings, KafkaSettings]:
-    """Both settings from the environment; a bad value is a FatalError naming the variable."""
-    try:
-        return IngestSettings(), KafkaSettings()
-    except ValidationError as exc:
-        prefix = "INGEST_" if exc.title == IngestSettings.__name__ else "KAFKA_"
-        problems = "; ".join(
-            f"{prefix}{_path(error['loc'])}: {error['msg']}" for error in exc.errors()
-        )
-        raise FatalError(f"bad settings: {problems}") from None
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    """("forms", "contact", "secret") -> "FORMS.contact.secret": the variable, then the path."""
-    return ".".join([str(loc[0]).upper(), *(str(part) for part in loc[1:])])
+def load_settings() -> tuple[IngestSettings, KafkaSettings, MetricsSettings]:
+    """Every setting from the environment; a bad value is a SettingsInvalid naming the variable."""
+    return IngestSettings(), KafkaSettings(), MetricsSettings()
 
 
 def build_doors(
@@ -144,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # per-connection peer chatter
     args = parse_args(argv)
     try:
-        settings, kafka = load_settings()
-    except FatalError as exc:
+        settings, kafka, metrics_settings = load_settings()
+    except SettingsInvalid as exc:
         log.error("%s", exc)
         return 2
     registry = CollectorRegistry()
@@ -165,7 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.metrics:
             port = settings.metrics_port + args.http_worker
-            serve_metrics(registry, port, health=lambda: doors_health(started, len(doors)))
+            serve_metrics(
+                registry,
+                port,
+                metrics_settings.host,
+                health=lambda: doors_health(started, len(doors)),
+            )
         for door in doors:
             door.start()
             started.append(door)

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from services.ingest.rejection import InvalidLead
 from services.ingest.signatures import SignatureProblem
+from services.streaming.errors import PermanentError
 
 MEDIA_TYPE = "application/problem+json"
 TITLES = {
@@ -37,11 +38,11 @@ class Problem:
     expected: str | None = None
 
 
-class Refused(Exception):
+class Refused(PermanentError):
     """Raised inside a request's handling to answer with `problem`."""
 
     def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.detail)
+        super().__init__(problem.reason, problem.detail)
         self.problem = problem
 
 

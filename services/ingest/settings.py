@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from services.streaming.env_settings import EnvSettings
 
 MIB = 1024 * 1024
 
@@ -25,7 +27,7 @@ class FormConfig(BaseModel):
     """A field hidden from people: a post with it filled in is refused as a bot's."""
 
 
-class IngestSettings(BaseSettings):
+class IngestSettings(EnvSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", frozen=True)
 
     http_host: str = "0.0.0.0"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from services.streaming.errors import PermanentError
+
 Path = tuple[str | int, ...]
 
 
@@ -39,7 +41,7 @@ class ConfigProblem:
         return f"{where}{format_path(self.path)}: {self.message}"
 
 
-class ConfigInvalid(Exception):
+class ConfigInvalid(PermanentError):
     """A routing config document was refused; `problems` lists every reason, in document order.
 
     Deliberately not a `ValueError`: pydantic would swallow a ValueError raised inside a model
@@ -49,4 +51,6 @@ class ConfigInvalid(Exception):
     def __init__(self, problems: tuple[ConfigProblem, ...]) -> None:
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"routing config has {len(problems)} problem(s):\n{lines}")
+        super().__init__(
+            "invalid_config", f"routing config has {len(problems)} problem(s):\n{lines}"
+        )

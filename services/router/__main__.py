@@ -4,8 +4,9 @@
 
 Each running copy takes a distinct `--instance` slot (its stable transactional ids and static
 group membership). It waits for a routing config to be published before it starts deciding,
-serves metrics on ROUTER_METRICS_PORT (default 9102), and on SIGTERM or SIGINT commits what is
-open and exits 0.
+serves metrics on METRICS_HOST:ROUTER_METRICS_PORT (default 0.0.0.0:9102), and on SIGTERM or
+SIGINT commits what is open and exits 0. A bad environment variable is logged, naming it, and
+exits 2.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import time
 
 from services.router.app import RouterSettings, Stage, build_router
 from services.router.config_source import read_published
-from services.streaming.errors import FatalError, TransientError
+from services.streaming.errors import FatalError, SettingsInvalid, TransientError
 from services.streaming.metrics import combined, serve_metrics
-from services.streaming.settings import KafkaSettings
+from services.streaming.settings import KafkaSettings, MetricsSettings
 
 log = logging.getLogger("leadrouter.router")
 
@@ -51,13 +52,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-metrics", action="store_true", help="do not serve /metrics")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    kafka, settings = KafkaSettings(), RouterSettings()
+    try:
+        kafka, settings, metrics = KafkaSettings(), RouterSettings(), MetricsSettings()
+    except SettingsInvalid as exc:
+        log.error("%s", exc)
+        return 2
     try:
         wait_for_config(kafka)
         router = build_router(kafka, settings, instance=args.instance, stage=args.stage)
         if not args.no_metrics:
             health = combined(loop.health for loop in router.loops)
-            serve_metrics(router.registry, settings.metrics_port, health=health)
+            serve_metrics(router.registry, settings.metrics_port, metrics.host, health=health)
         signal.signal(signal.SIGTERM, router.stop)
         signal.signal(signal.SIGINT, router.stop)
         router.run()

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from services.leads.events import RepPresence
 from services.leads.topics import Topic
@@ -33,6 +33,7 @@ from services.router.rotation_serde import rotation_serde
 from services.router.triage import build_triage_processor
 from services.streaming.admin import require_co_partitioned
 from services.streaming.codec import AvroCodec
+from services.streaming.env_settings import EnvSettings
 from services.streaming.errors import DecodeError
 from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
 from services.streaming.records import Clock, Serde, SystemClock
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 ASSIGN_APP_ID = "leadrouter-assign"
 
 
-class RouterSettings(BaseSettings):
+class RouterSettings(EnvSettings):
     """From `ROUTER_*` environment variables (Kafka's own come from `KAFKA_*`)."""
 
     model_config = SettingsConfigDict(env_prefix="ROUTER_", frozen=True)

@@ -4,7 +4,9 @@
 
 Each running copy takes a distinct `--instance` slot: its stable transactional id and static
 group membership, so a restarted slot fences its predecessor and takes its partitions back at
-once. SIGTERM or SIGINT commits what is open and exits 0.
+once. Metrics are served on METRICS_HOST:SLA_METRICS_PORT (default 0.0.0.0:9103). SIGTERM or
+SIGINT commits what is open and exits 0; a bad environment variable is logged, naming it, and
+exits 2.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from prometheus_client import CollectorRegistry
 
 from services.sla_watcher.app import build, loop_settings
 from services.sla_watcher.settings import SlaSettings
-from services.streaming.errors import FatalError, TransientError
+from services.streaming.errors import FatalError, SettingsInvalid, TransientError
 from services.streaming.loop import TransactionalLoop
 from services.streaming.metrics import serve_metrics
-from services.streaming.settings import KafkaSettings
+from services.streaming.settings import KafkaSettings, MetricsSettings
 
 log = logging.getLogger("leadrouter.sla_watcher")
 
@@ -34,14 +36,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-metrics", action="store_true", help="do not serve /metrics")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    kafka, settings, registry = KafkaSettings(), SlaSettings(), CollectorRegistry()
+    try:
+        kafka, settings, metrics = KafkaSettings(), SlaSettings(), MetricsSettings()
+    except SettingsInvalid as exc:
+        log.error("%s", exc)
+        return 2
+    registry = CollectorRegistry()
     try:
         watcher = build(kafka, settings, registry)
         loop = TransactionalLoop(
             watcher.processor, kafka, loop_settings(settings, args.instance), registry
         )
         if not args.no_metrics:
-            serve_metrics(registry, settings.metrics_port, health=loop.health)
+            serve_metrics(registry, settings.metrics_port, metrics.host, health=loop.health)
         loop.install_signal_handlers()
         loop.run()
     except (FatalError, TransientError) as exc:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from services.streaming.env_settings import EnvSettings
 
 
-class SlaSettings(BaseSettings):
+class SlaSettings(EnvSettings):
     model_config = SettingsConfigDict(env_prefix="SLA_", frozen=True)
 
     metrics_port: int = 9103

@@ -29,10 +29,12 @@ from services.streaming.avro_primitives import (
     write_long,
     write_string,
 )
+from services.streaming.errors import FatalError
 
 
-class Unsupported(ValueError):
-    """The schema uses something these compilers do not handle."""
+class Unsupported(FatalError):
+    """The schema uses something these compilers do not handle (the codec falls back to
+    fastavro for it; anyone else compiling a schema cannot go on)."""
 
 
 # -- compiling -----------------------------------------------------------------------------------

@@ -1,13 +1,31 @@
-"""The one exception tree of leadrouter's streaming edge.
+"""The one exception tree of leadrouter: every error it raises on purpose sits on one branch.
 
     LeadrouterError
-    ├── PermanentError        bad input: retrying cannot help; dead-letter it or answer 4xx
+    ├── PermanentError        bad input: retrying the same input cannot help; dead-letter it,
+    │   │                     answer 4xx, or tell the person what to fix (CLI exit 1)
     │   ├── DecodeError       bytes that are not a record of the expected schema
-    │   └── InvalidRecord     a well-formed record the domain refuses (names the field)
+    │   ├── InvalidRecord     a well-formed record the domain refuses (names the field)
+    │   │   └── InvalidLead   a channel's payload that is no usable lead
+    │   │                     (services.ingest.rejection)
+    │   ├── ConfigInvalid     a routing config document, every problem with its path
+    │   │                     (services.leads.config_errors)
+    │   ├── Refused           an HTTP request answered with its problem document
+    │   │                     (services.ingest.problems)
+    │   └── CommandError      a CLI command's arguments or state refused (services.cli.base)
     ├── TransientError        the broker or network: abort, never commit, retry
+    │   └── BrokerUnavailable ingest's write not acknowledged in time (services.ingest.publisher)
     └── FatalError            this process must stop: fenced by a newer instance, bad setup
+        ├── SettingsInvalid   an environment variable is malformed (exit 2); the message names
+        │   │                 the variable, its value and what was expected
+        │   └── PortError     a port variable of the local stack (services.demo.ports)
+        ├── Unsupported       a schema the compiled Avro codec cannot handle; the codec falls
+        │                     back to fastavro (services.streaming.avro_binary)
+        ├── BrokerError       the local broker cannot be fetched or started
+        │                     (services.streaming.local_broker)
+        └── StackError        `leadrouter run`/`up` could not start the stack (services.demo.stack)
 
-Library errors are wrapped with `raise ... from exc` so the cause stays attached.
+Library errors are wrapped with `raise ... from exc` so the cause stays attached. The module
+imports nothing, so the pure domain may raise these too.
 """
 
 from __future__ import annotations
@@ -41,3 +59,11 @@ class TransientError(LeadrouterError):
 
 class FatalError(LeadrouterError):
     """The process cannot go on (fenced, misconfigured, co-partitioning broken)."""
+
+
+class SettingsInvalid(FatalError):
+    """Settings from the environment were refused; each line of `problems` names a variable."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        super().__init__(f"bad settings: {'; '.join(problems)}")
+        self.problems = problems

@@ -24,6 +24,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient
 
 from services.streaming.broker_config import LOG4J2_PROPERTIES, cluster_id, server_properties
+from services.streaming.errors import FatalError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KAFKA_DIR = REPO_ROOT / "deploy" / "local-kafka"
@@ -31,7 +32,7 @@ LIBS_DIR = KAFKA_DIR / ".cache" / "libs"
 RUN_ROOT = REPO_ROOT / ".run" / "kafka"
 
 
-class BrokerError(RuntimeError):
+class BrokerError(FatalError):
     """The local broker could not be set up, started or reached; the message says why."""
 
 

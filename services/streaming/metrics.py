@@ -16,6 +16,8 @@ from http.server import ThreadingHTTPServer
 from confluent_kafka import Consumer, KafkaException
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, MetricsHandler
 
+from services.streaming.errors import FatalError
+
 log = logging.getLogger(__name__)
 
 FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -130,9 +132,10 @@ HealthCheck = Callable[[], Health]
 
 
 def serve_metrics(
-    registry: CollectorRegistry, port: int, addr: str = "0.0.0.0", health: HealthCheck | None = None
+    registry: CollectorRegistry, port: int, addr: str, health: HealthCheck | None = None
 ) -> ThreadingHTTPServer:
-    """Serve /metrics, and /healthz and /readyz from `health`, on a daemon thread.
+    """Serve /metrics, and /healthz and /readyz from `health`, on `addr`:`port` (services pass
+    `MetricsSettings().host`), on a daemon thread; FatalError if that address cannot be bound.
 
     /healthz and /readyz answer 200 or 503 with a one-line JSON reason; without a health check
     they answer 200 whenever the process serves at all. Returns the server, for `shutdown()`.
@@ -157,7 +160,10 @@ def serve_metrics(
         def log_message(self, format: str, *args: object) -> None:
             pass  # probes every few seconds would drown the service's own log
 
-    server = ThreadingHTTPServer((addr, port), Handler)
+    try:
+        server = ThreadingHTTPServer((addr, port), Handler)
+    except OSError as exc:  # a port in use or a host not of this machine: say which
+        raise FatalError(f"cannot serve metrics on {addr}:{port}: {exc}") from exc
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     return server

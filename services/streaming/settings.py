@@ -1,4 +1,5 @@
-"""Typed Kafka settings, read from the environment, that build every librdkafka dict in one place.
+"""The settings every service shares, read from the environment: the broker, which builds every
+librdkafka dict in one place, and where metrics are served.
 
 Every service and CLI command takes the broker and its security from here:
 `KAFKA_BOOTSTRAP_SERVERS`, `KAFKA_SECURITY_PROTOCOL` (PLAINTEXT, SSL, SASL_PLAINTEXT,
@@ -6,6 +7,9 @@ SASL_SSL), `KAFKA_SASL_MECHANISM` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), `KAFKA_
 `KAFKA_SASL_PASSWORD`, `KAFKA_SSL_CA_LOCATION`, `KAFKA_SSL_CERTIFICATE_LOCATION`,
 `KAFKA_SSL_KEY_LOCATION`, `KAFKA_SSL_KEY_PASSWORD`. Secrets stay `SecretStr`, so they never
 show in a repr or a log line.
+
+`METRICS_HOST` is the address every service's /metrics, /healthz and /readyz listen on (the
+ports stay per service: `INGEST_METRICS_PORT`, `ROUTER_METRICS_PORT`, `SLA_METRICS_PORT`).
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from services.streaming.env_settings import EnvSettings
 
 ClientConfig = dict[str, str | int | float | bool]
 
 
-class KafkaSettings(BaseSettings):
+class KafkaSettings(EnvSettings):
     model_config = SettingsConfigDict(env_prefix="KAFKA_", frozen=True)
 
     bootstrap_servers: str = "127.0.0.1:9092"
@@ -102,3 +108,11 @@ class KafkaSettings(BaseSettings):
 
 def _reveal(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() if secret is not None else None
+
+
+class MetricsSettings(EnvSettings):
+    model_config = SettingsConfigDict(env_prefix="METRICS_", frozen=True)
+
+    host: str = "0.0.0.0"
+    """Every interface by default, because Prometheus scrapes from another host or pod;
+    `127.0.0.1` keeps metrics and health on this machine only."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from services.streaming.cloudevents import ce_headers, header
+from services.streaming.errors import SettingsInvalid
 from services.streaming.settings import KafkaSettings
 
 
@@ -30,9 +31,11 @@ def test_sasl_settings_reach_the_client_but_never_a_repr(monkeypatch: pytest.Mon
     assert "hunter2" not in repr(settings)
 
 
-def test_an_unknown_security_protocol_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_security_protocol_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "KERBEROS")
-    with pytest.raises(ValueError, match="security_protocol"):
+    with pytest.raises(SettingsInvalid, match="KAFKA_SECURITY_PROTOCOL='KERBEROS': should be"):
         KafkaSettings()
 
 
