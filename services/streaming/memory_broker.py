@@ -25,11 +25,16 @@ What it models:
   raise; an abortable error leaves the transaction unable to commit until it is aborted, a
   fatal one leaves the producer unusable; a `BufferError` is raised as it is given.
 
+Two things the real broker does that the twin follows: `committed()` fails (times out) while an
+open transaction holds offsets for the partition, and a produced record reaches the log at once
+(librdkafka purges records still in its queue on abort, so there they may take no offset).
+
 What it does not model: replication, retention and compaction (nothing is ever deleted, the low
 watermark is 0), transaction and session timeouts (use `lose()` and `fence()`), static
 membership (a closed member leaves at once), incremental rebalancing, idempotence sequence
-numbers, auto-commit, pause/resume, timestamps other than the time of writing, and the latency
-of a real fetch: `consume(n, timeout)` returns as soon as anything is readable.
+numbers (after a broker-side refusal and abort, the real producer's next commit on that
+partition failed with OUT_OF_ORDER_SEQUENCE_NUMBER; the twin's succeeds), auto-commit,
+pause/resume, timestamps other than the time of writing, and the latency of a real fetch: `consume(n, timeout)` returns as soon as anything is readable.
 """
 
 from __future__ import annotations
