@@ -34,7 +34,8 @@ watermark is 0), transaction and session timeouts (use `lose()` and `fence()`), 
 membership (a closed member leaves at once), incremental rebalancing, idempotence sequence
 numbers (after a broker-side refusal and abort, the real producer's next commit on that
 partition failed with OUT_OF_ORDER_SEQUENCE_NUMBER; the twin's succeeds), auto-commit,
-pause/resume, timestamps other than the time of writing, and the latency of a real fetch: `consume(n, timeout)` returns as soon as anything is readable.
+pause/resume, timestamps other than the time of writing, and the latency of a real fetch:
+`consume(n, timeout)` returns as soon as anything is readable.
 """
 
 from __future__ import annotations
