@@ -8,10 +8,12 @@ first record; what else is already held then comes with `consume(n, 0)`.
 
 from __future__ import annotations
 
-from confluent_kafka import Consumer, Message
+from confluent_kafka import Message
+
+from services.streaming.kafka_clients import ConsumerClient
 
 
-def arrivals(consumer: Consumer, max_records: int, timeout_s: float) -> list[Message]:
+def arrivals(consumer: ConsumerClient, max_records: int, timeout_s: float) -> list[Message]:
     """Up to `max_records` messages, waiting at most `timeout_s` for the first of them."""
     first = consumer.poll(timeout_s)
     if first is None:

@@ -44,6 +44,7 @@ from services.streaming.kafka_calls import (
     is_record_level,
     kafka_error,
 )
+from services.streaming.kafka_clients import CONFLUENT, KafkaClients
 from services.streaming.metrics import Health, RuntimeMetrics, report_lag
 from services.streaming.partition_ownership import PartitionOwnership
 from services.streaming.processor import Handler, LoopSettings, Processor, Ticker
@@ -66,14 +67,18 @@ class TransactionalLoop:
         settings: LoopSettings | None = None,
         registry: CollectorRegistry | None = None,
         clock: Clock | None = None,
+        *,
+        clients: KafkaClients | None = None,
     ) -> None:
+        """`clients` makes the Kafka clients (confluent-kafka unless a test passes the twin)."""
         self.p = processor
         self.kafka = kafka
         self.s = settings or LoopSettings()
         self.clock = clock or SystemClock()
         self.metrics = RuntimeMetrics.create(registry or CollectorRegistry())
-        self.producer = slot_producer(kafka, processor.app_id, self.s)
-        self.consumer = slot_consumer(kafka, processor.app_id, self.s)
+        clients = clients or CONFLUENT
+        self.producer = slot_producer(kafka, processor.app_id, self.s, clients)
+        self.consumer = slot_consumer(kafka, processor.app_id, self.s, clients)
         self.dead_letters = DeadLetterSink(
             processor.dead_letter_topic,
             processor.app_id,
@@ -89,6 +94,7 @@ class TransactionalLoop:
             self.clock,
             finish=self._finish_open,
             abandon=self._abandon_open,
+            clients=clients,
         )
         self.calls = TransactionCalls(
             self.clock,

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 
-from confluent_kafka import Consumer, KafkaException
+from confluent_kafka import KafkaException
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, MetricsHandler
 
 from services.streaming.errors import FatalError
+from services.streaming.kafka_clients import ConsumerClient
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ def combined(checks: Iterable[HealthCheck]) -> HealthCheck:
     return check
 
 
-def report_lag(consumer: Consumer, gauge: Gauge, app: str) -> None:
+def report_lag(consumer: ConsumerClient, gauge: Gauge, app: str) -> None:
     """Set `gauge` to high watermark minus position for each partition `consumer` owns."""
     try:
         for tp in consumer.position(consumer.assignment()):

@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import TopicPartition
 
+from services.streaming.kafka_clients import CONFLUENT, ConsumerClient, KafkaClients
 from services.streaming.metrics import RuntimeMetrics
 from services.streaming.processor import Processor
 from services.streaming.progress import InputProgress
@@ -39,9 +40,12 @@ class PartitionOwnership:
         *,
         finish: Callable[[], None],
         abandon: Callable[[], None],
+        clients: KafkaClients = CONFLUENT,
     ) -> None:
         self.p = processor
         self.kafka = kafka
+        self.clients = clients
+        """Where restores get their reader consumers."""
         self.metrics = metrics
         self.progress = progress
         self.clock = clock
@@ -51,7 +55,7 @@ class PartitionOwnership:
         """Abort the open transaction, if any, and roll its state back; no rewind."""
         self.owned: set[int] = set()
 
-    def subscribe(self, consumer: Consumer) -> None:
+    def subscribe(self, consumer: ConsumerClient) -> None:
         consumer.subscribe(
             list(self.p.inputs),
             on_assign=self._on_assign,
@@ -59,13 +63,13 @@ class PartitionOwnership:
             on_lost=self._on_lost,
         )
 
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_assign(self, consumer: ConsumerClient, partitions: list[TopicPartition]) -> None:
         numbers = {tp.partition for tp in partitions}
         app = self.p.app_id
         for store in self.p.stores:
             store.drop(store.partitions - numbers)  # owned by someone else in between
             started = self.clock.monotonic()
-            count = store.restore(self.kafka, numbers)
+            count = store.restore(self.kafka, numbers, self.clients)
             self.metrics.restore_seconds.labels(app=app, store=store.topic).observe(
                 self.clock.monotonic() - started
             )
@@ -76,11 +80,11 @@ class PartitionOwnership:
         self.metrics.assigned_partitions.labels(app=app).set(len(numbers))
         log.info("assigned partitions %s of %s", sorted(numbers), list(self.p.inputs))
 
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_revoke(self, consumer: ConsumerClient, partitions: list[TopicPartition]) -> None:
         self.finish()  # finish our work before another instance takes the partitions
         self.owned = set()
 
-    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_lost(self, consumer: ConsumerClient, partitions: list[TopicPartition]) -> None:
         self.abandon()
         for store in self.p.stores:
             store.drop(store.partitions)  # another instance may have moved them on

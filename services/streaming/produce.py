@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from confluent_kafka import Producer
-
+from services.streaming.kafka_clients import ProducerClient
 from services.streaming.records import OutputRecord
 
 
-def produce_all(producer: Producer, outputs: Iterable[OutputRecord]) -> None:
+def produce_all(producer: ProducerClient, outputs: Iterable[OutputRecord]) -> None:
     """Hand every record to the producer, waiting out a full local queue rather than failing."""
     for out in outputs:
         kwargs: dict[str, Any] = {"key": out.key, "value": out.value}

@@ -19,13 +19,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_INVALID, KafkaException, TopicPartition
+
+from services.streaming.kafka_clients import ConsumerClient
 
 log = logging.getLogger(__name__)
 
 
 class InputProgress:
-    def __init__(self, consumer: Consumer, topics: Sequence[str]) -> None:
+    def __init__(self, consumer: ConsumerClient, topics: Sequence[str]) -> None:
         self._consumer = consumer
         self._topics = tuple(topics)
         self._start: dict[tuple[str, int], int] = {}

@@ -12,15 +12,18 @@ of 500), so no fetch setting is needed for that.
 
 from __future__ import annotations
 
-from confluent_kafka import Consumer, Message, Producer
+from confluent_kafka import Message
 
 from services.streaming.arrivals import arrivals
+from services.streaming.kafka_clients import CONFLUENT, ConsumerClient, KafkaClients, ProducerClient
 from services.streaming.processor import LoopSettings
 from services.streaming.settings import KafkaSettings
 
 
-def slot_producer(kafka: KafkaSettings, app_id: str, settings: LoopSettings) -> Producer:
-    return Producer(
+def slot_producer(
+    kafka: KafkaSettings, app_id: str, settings: LoopSettings, clients: KafkaClients = CONFLUENT
+) -> ProducerClient:
+    return clients.producer(
         kafka.transactional_producer(
             f"{app_id}-{settings.instance}",
             **{"transaction.timeout.ms": settings.transaction_timeout_ms},
@@ -28,8 +31,10 @@ def slot_producer(kafka: KafkaSettings, app_id: str, settings: LoopSettings) -> 
     )
 
 
-def slot_consumer(kafka: KafkaSettings, app_id: str, settings: LoopSettings) -> Consumer:
-    return Consumer(
+def slot_consumer(
+    kafka: KafkaSettings, app_id: str, settings: LoopSettings, clients: KafkaClients = CONFLUENT
+) -> ConsumerClient:
+    return clients.consumer(
         kafka.consumer(
             app_id,
             **{
@@ -42,7 +47,9 @@ def slot_consumer(kafka: KafkaSettings, app_id: str, settings: LoopSettings) -> 
     )
 
 
-def take_input(consumer: Consumer, settings: LoopSettings, *, batch_open: bool) -> list[Message]:
+def take_input(
+    consumer: ConsumerClient, settings: LoopSettings, *, batch_open: bool
+) -> list[Message]:
     """Idle: wait up to the next tick for one record, then take what the consumer already
     holds (see arrivals.py). With a batch open: take what arrives within `drain_wait_ms`; the
     loop commits on an empty answer, so a record waits for one commit, not a whole interval."""

@@ -18,9 +18,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar, cast
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 
 from services.streaming.errors import TransientError
+from services.streaming.kafka_clients import CONFLUENT, ConsumerClient, KafkaClients
 from services.streaming.records import OutputRecord, Serde
 from services.streaming.settings import KafkaSettings
 
@@ -130,14 +131,20 @@ class StateStore(Generic[T]):
             self._committed.pop(partition, None)
             self._pending.pop(partition, None)
 
-    def restore(self, settings: KafkaSettings, partitions: Iterable[int]) -> int:
+    def restore(
+        self, settings: KafkaSettings, partitions: Iterable[int], clients: KafkaClients = CONFLUENT
+    ) -> int:
         """Read each partition from the beginning to its high watermark; returns records read."""
         wanted = sorted(set(partitions) - self.partitions)
         if not wanted:
             return 0
         tables: dict[int, dict[str, T]] = {p: {} for p in wanted}
         count = read_to_end(
-            settings, self.topic, wanted, lambda p, k, v: _apply(tables[p], k, v, self.serde)
+            settings,
+            self.topic,
+            wanted,
+            lambda p, k, v: _apply(tables[p], k, v, self.serde),
+            clients=clients,
         )
         for partition, entries in tables.items():
             self.adopt(partition, entries)
@@ -170,9 +177,11 @@ def read_to_end(
     partitions: list[int],
     apply: ApplyFn,
     timeout_s: float = 120.0,
+    *,
+    clients: KafkaClients = CONFLUENT,
 ) -> int:
     """Feed every committed record of `partitions` to `apply`, up to the high watermarks."""
-    consumer = Consumer(settings.reader(**{"fetch.wait.max.ms": 10}))
+    consumer = clients.consumer(settings.reader(**{"fetch.wait.max.ms": 10}))
     try:
         return drain_to_end(consumer, topic, partitions, apply, timeout_s)
     finally:
@@ -180,7 +189,7 @@ def read_to_end(
 
 
 def drain_to_end(
-    consumer: Consumer,
+    consumer: ConsumerClient,
     topic: str,
     partitions: list[int],
     apply: ApplyFn,

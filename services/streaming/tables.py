@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from confluent_kafka import Consumer, KafkaException
+from confluent_kafka import KafkaException
 
 from services.streaming.errors import TransientError
+from services.streaming.kafka_clients import CONFLUENT, ConsumerClient, KafkaClients
 from services.streaming.records import Serde
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import drain_to_end
@@ -21,19 +22,26 @@ T = TypeVar("T")
 
 
 class GlobalTable(Generic[T]):
-    def __init__(self, settings: KafkaSettings, topic: str, serde: Serde[T]) -> None:
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        topic: str,
+        serde: Serde[T],
+        clients: KafkaClients = CONFLUENT,
+    ) -> None:
         self.settings = settings
+        self.clients = clients
         self.topic = topic
         self.serde = serde
         self.values: dict[str, T] = {}
         self.on_change: list[Callable[[str, T | None], None]] = []
-        self._consumer: Consumer | None = None
+        self._consumer: ConsumerClient | None = None
 
     def load(self) -> None:
         """Block until every record up to the high watermark is in; then follow the tail with
         the same consumer, so a record written during the load is applied on the next refresh
         (a second consumer started "at the end" could skip it)."""
-        consumer = Consumer(self.settings.reader(**{"fetch.wait.max.ms": 50}))
+        consumer = self.clients.consumer(self.settings.reader(**{"fetch.wait.max.ms": 50}))
         try:
             drain_to_end(consumer, self.topic, self._partitions(), self._apply)
         except BaseException:
@@ -58,7 +66,7 @@ class GlobalTable(Generic[T]):
             self._consumer = None
 
     def _partitions(self) -> list[int]:
-        probe = Consumer(self.settings.reader())
+        probe = self.clients.consumer(self.settings.reader())
         try:
             metadata = probe.list_topics(self.topic, timeout=10)
         except KafkaException as exc:
