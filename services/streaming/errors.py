@@ -11,6 +11,8 @@
     │   │                     (services.leads.config_errors)
     │   ├── Refused           an HTTP request answered with its problem document
     │   │                     (services.ingest.problems)
+    │   ├── OutputsRefused    the broker refuses to write what a record produced: the record
+    │   │                     is dead-lettered (services.streaming.isolation)
     │   └── CommandError      a CLI command's arguments or state refused (services.cli.base)
     ├── TransientError        the broker or network: abort, never commit, retry
     │   └── BrokerUnavailable ingest's write not acknowledged in time (services.ingest.publisher)
@@ -22,7 +24,10 @@
         │                     back to fastavro (services.streaming.avro_binary)
         ├── BrokerError       the local broker cannot be fetched or started
         │                     (services.streaming.local_broker)
-        └── StackError        `leadrouter run`/`up` could not start the stack (services.demo.stack)
+        ├── StackError        `leadrouter run`/`up` could not start the stack (services.demo.stack)
+        └── StopRequested     a stop outlasted its grace period while the broker was away:
+                              the open transaction is left to the broker
+                              (services.streaming.kafka_calls)
 
 Library errors are wrapped with `raise ... from exc` so the cause stays attached. The module
 imports nothing, so the pure domain may raise these too.

@@ -21,6 +21,8 @@ from services.streaming.errors import (
     SettingsInvalid,
     TransientError,
 )
+from services.streaming.isolation import OutputsRefused
+from services.streaming.kafka_calls import StopRequested
 from services.streaming.local_broker import BrokerError
 
 
@@ -37,6 +39,8 @@ from services.streaming.local_broker import BrokerError
         (Unsupported, FatalError),
         (BrokerError, FatalError),
         (StackError, FatalError),
+        (OutputsRefused, PermanentError),
+        (StopRequested, FatalError),
     ],
 )
 def test_each_error_sits_on_its_branch(error: type[Exception], branch: type[Exception]) -> None:
