@@ -90,8 +90,9 @@ def presence_table(kafka: KafkaSettings) -> GlobalTable[RepPresence | None]:
 
 class FollowedPresence:
     """The presence view decisions read: a book fed by the `reps.presence` table, at the
-    table's position. The table moves between transactions only, so one view serves a batch;
-    noticing a move costs one identity check per record."""
+    table's position. The table moves between transactions only, so one view serves a batch
+    (and is good until the table next moves); noticing a move costs one identity check per
+    record."""
 
     def __init__(self, table: GlobalTable[RepPresence | None]) -> None:
         self.table = table
