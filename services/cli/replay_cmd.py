@@ -2,7 +2,8 @@
 
 Reads every published config version, the whole `reps.presence` log, `routing.requests` and
 `leads.assignments` (read_committed, each to its high watermark), re-runs the decisions
-(services/router/replay.py), writes them to a scratch topic (`--into`, default
+(services/router/replay.py), each with the config version and the `reps.presence` position its
+recorded output names, writes them to a scratch topic (`--into`, default
 `replay.<UTC time>`), and prints how many match the recorded ones byte for byte and what differs
 in those that do not. Exits 1 when any decision differs, so it can gate a deploy of new routing
 code against production's own history.
@@ -18,12 +19,13 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer
 
 from services.cli.base import CommandError, Subparsers
 from services.leads.config_errors import ConfigInvalid
-from services.leads.events import Assignment, RepPresence, RoutingRequest
+from services.leads.events import Assignment, RoutingRequest
 from services.leads.routing_config import VersionedConfig
 from services.leads.topics import Topic, TopicSpec
+from services.router.app import presence_serde
 from services.router.config_document import parse_config_text
 from services.router.config_source import read_published
-from services.router.presence import PresenceBook
+from services.router.presence import PresenceLog
 from services.router.replay import LoggedRecord, Recorded, Replayed, ReplayReport, replay
 from services.streaming.admin import create_topics
 from services.streaming.codec import AvroCodec
@@ -48,14 +50,14 @@ def _replay(args: argparse.Namespace) -> int:
     settings = KafkaSettings()
     try:
         configs = _configs(settings)
-        book = PresenceBook(_decode_all(read_log(settings, Topic.REPS_PRESENCE), RepPresence))
+        presence = _presence(read_log(settings, Topic.REPS_PRESENCE))
         requests = read_log(settings, Topic.ROUTING_REQUESTS)
         assignments = [r.value for r in read_log(settings, Topic.ASSIGNMENTS) if r.value]
     except KafkaException as exc:
         raise TransientError(f"reading the logs failed: {exc}") from exc
     if not configs:
         raise CommandError("no valid routing config version is published: nothing to decide with")
-    report = replay(requests, configs, book.status_at, Recorded(assignments, _onward(requests)))
+    report = replay(requests, configs, presence, Recorded(assignments, _onward(requests)))
     stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S")
     into = args.into or settings.topic(f"replay.{stamp}")
     _write(settings, into, report.outputs)
@@ -106,9 +108,12 @@ def _configs(settings: KafkaSettings) -> dict[int, VersionedConfig]:
     return configs
 
 
-def _decode_all(records: list[LoggedRecord], model: type[RepPresence]) -> list[RepPresence]:
-    codec = AvroCodec(model)
-    return [codec.decode(r.value) for r in records if r.value is not None]
+def _presence(records: list[LoggedRecord]) -> PresenceLog:
+    """The log decoded as the router's table decodes it (a bad record reads as no record)."""
+    decode = presence_serde().decode
+    return PresenceLog(
+        (r.partition, r.offset, None if r.value is None else decode(r.value)) for r in records
+    )
 
 
 def _onward(requests: list[LoggedRecord]) -> dict[tuple[str, str], bytes]:
@@ -161,6 +166,9 @@ def _print(report: ReplayReport, into: str, show: int, *, starts_late: bool) -> 
     print(f"  with no recorded decision:      {len(report.unrecorded)}")
     if report.undecodable:
         print(f"  undecodable requests skipped:   {len(report.undecodable)} (dead-lettered live)")
+    if report.unpositioned:
+        print(f"  decided by a router that did not trace its presence position: "
+              f"{report.unpositioned} (presence read from the whole log)")  # fmt: skip
     if report.missing_versions:
         print(f"  config version no longer published: {len(report.missing_versions)} requests")
     if starts_late:

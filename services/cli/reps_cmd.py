@@ -1,8 +1,9 @@
 """`leadrouter reps set REP available|away|offline [--until T]` and `leadrouter reps list`.
 
 `set` writes one `RepPresence` to the compacted `reps.presence` topic (key: rep id) and returns
-once the broker acknowledged it. The router joins presence by event time: a request made after
-`changed_at` (now, or `--at`) sees the new status; `--until` makes it lapse back to available at
+once the broker acknowledged it. The router joins presence by event time among the records it
+has read: a request made after `changed_at` (now, or `--at`) and decided once the router has
+read the record sees the new status; `--until` makes it lapse back to available at
 that instant (an ISO 8601 time, or a duration from now such as `2h` or `1d`). The rep must be in
 the published routing config (`--force` skips that check, e.g. before its first publish).
 """

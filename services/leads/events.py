@@ -110,6 +110,7 @@ class DecisionTrace(Event):
     input_topic: str
     input_partition: int
     input_offset: int
+    presence_position: tuple[int, ...] = ()
 
 
 class RoutingRequest(Event):
@@ -132,6 +133,8 @@ class RoutingRequest(Event):
     pools_tried: tuple[str, ...] = ()
     prior_candidates: tuple[Candidate, ...] = ()
     repeat_of: str | None = None
+    prior_config_version: int | None = None
+    prior_presence_position: tuple[int, ...] = ()
 
 
 class Assignment(Event):

@@ -28,7 +28,7 @@ from services.leads.topics import Topic
 from services.router.assign import AssignHandler, AssignTopics
 from services.router.config_source import ActiveConfig, config_table
 from services.router.metrics import RouterMetrics
-from services.router.presence import PresenceBook
+from services.router.presence import PresenceBook, PresenceView
 from services.router.rotation_serde import rotation_serde
 from services.router.triage import build_triage_processor
 from services.streaming.admin import require_co_partitioned
@@ -89,6 +89,24 @@ def presence_table(kafka: KafkaSettings) -> GlobalTable[RepPresence | None]:
     return GlobalTable(kafka, kafka.topic(Topic.REPS_PRESENCE), presence_serde())
 
 
+class FollowedPresence:
+    """The presence view decisions read: a book fed by the `reps.presence` table, at the
+    table's position. The table moves between transactions only, so one view serves a batch
+    (and is good until the table next moves); noticing a move costs one identity check per
+    record."""
+
+    def __init__(self, table: GlobalTable[RepPresence | None]) -> None:
+        self.table = table
+        self.book = PresenceBook()
+        table.on_change.append(self.book.on_change)
+        self._view = PresenceView(self.book.status_at, table.position)
+
+    def current(self) -> PresenceView:
+        if self._view.position is not self.table.position:
+            self._view = PresenceView(self.book.status_at, self.table.position)
+        return self._view
+
+
 def build_assign_processor(
     kafka: KafkaSettings, registry: CollectorRegistry, clock: Clock
 ) -> Processor:
@@ -101,14 +119,12 @@ def build_assign_processor(
     store = StateStore(kafka.topic(Topic.ROTATION_STATE), rotation_serde())
     require_co_partitioned(kafka, [topics.requests, store.topic])
     active = ActiveConfig(config_table(kafka))
-    presence = presence_table(kafka)
-    book = PresenceBook()
-    presence.on_change.append(book.on_change)
+    presence = FollowedPresence(presence_table(kafka))
     handler = AssignHandler(
         topics=topics,
         store=store,
         config=active.current,
-        presence=book.status_at,
+        presence=presence.current,
         metrics=RouterMetrics.create(registry),
         monotonic=clock.monotonic,
     )
@@ -117,7 +133,7 @@ def build_assign_processor(
         inputs=[topics.requests],
         handle=handler.handle,
         stores=[store],
-        tables=[active.table, presence],
+        tables=[active.table, presence.table],
         dead_letter_topic=kafka.topic(Topic.DEAD_LETTER),
     )
 

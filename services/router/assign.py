@@ -11,7 +11,8 @@ original bytes), read the pool's rotation state, `decide`, and return in the sam
 
 Every request yields exactly one of Assignment or onward request. `config` is
 `ActiveConfig.current`: with no routing config published it raises FatalError, and the
-process stops rather than decide without one.
+process stops rather than decide without one. `presence` gives the presence view of the batch
+(the loop refreshes tables between transactions only), whose position each decision records.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from dataclasses import dataclass
 
 from services.leads.events import Assignment, Lead, Outcome, RequestKind, RoutingRequest
 from services.leads.routing_config import VersionedConfig
-from services.router.decisions import Decided, FallBack, Origin, decide
-from services.router.eligibility import PresenceAt
+from services.router.decisions import Decided, FallBack, Origin, decide, prefer_repeat_owner
 from services.router.metrics import Children, RouterMetrics
 from services.router.owner_facts import owner_fact_records, owner_facts
+from services.router.presence import PresenceView
 from services.router.rotation import OpenLead, RotationRecord, RotationState, open_lead_key
 from services.router.rotation_serde import rotation_serde
 from services.streaming.cloudevents import ce_headers
@@ -51,7 +52,7 @@ class AssignHandler:
         topics: AssignTopics,
         store: StateStore[RotationRecord],
         config: Callable[[], VersionedConfig],
-        presence: PresenceAt,
+        presence: Callable[[], PresenceView],
         metrics: RouterMetrics,
         monotonic: Callable[[], float],
     ) -> None:
@@ -78,7 +79,7 @@ class AssignHandler:
         held = self.store.get(partition, lead_key)
         holder = held.rep_id if isinstance(held, OpenLead) else None
         origin = Origin(record.topic, partition, record.offset, record.timestamp_ms)
-        decision = decide(versioned, state, self.presence, request, origin, holder=holder)
+        decision = decide(versioned, state, self.presence(), request, origin, holder=holder)
         if decision.state is not state:
             self.store.put(partition, key, decision.state)
         if decision.holder != holder:
@@ -101,18 +102,11 @@ class AssignHandler:
         return outputs
 
     def _keep_repeat_owner(self, partition: int, request: RoutingRequest) -> RoutingRequest:
-        """A repeat prefers the owner of the lead it repeats, from this pool's own state.
-
-        Triage learns owners from `router.owners`, which lags this handler by a commit, so a
-        quick repeat (a double-submitted form) can reach triage before the fact it needs. The
-        repeat is routed to the earlier lead's pool, so that lead's open record is here.
-        """
         if request.preferred_owner is not None or request.repeat_of is None:
-            return request
+            return request  # the common case, without a store lookup
         earlier = self.store.get(partition, open_lead_key(request.pool_id, request.repeat_of))
-        if not isinstance(earlier, OpenLead):
-            return request  # closed or never held here: an ordinary turn
-        return request.model_copy(update={"preferred_owner": earlier.rep_id})
+        holder = earlier.rep_id if isinstance(earlier, OpenLead) else None
+        return prefer_repeat_owner(request, holder)
 
     def _state(self, partition: int, pool_id: str) -> RotationState:
         stored = self.store.get(partition, pool_id)

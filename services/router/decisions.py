@@ -1,5 +1,9 @@
 """One pool's decision on one routing request: pure, from (config, state, presence, request).
 
+A decision is a function of what the router had *read*, and says so: its outputs record the
+config version and the `reps.presence` position it decided with (the trace of an Assignment, or
+the `prior_*` fields of a fallback request), so replay can decide it again from the same inputs.
+
     release            -> Decided(released): the lead's capacity is freed (idempotent)
     assign / reassign  -> eligibility -> the pool's strategy
         somebody picked   -> Decided(assigned)
@@ -25,8 +29,9 @@ from services.leads.events import (
     RoutingRequest,
 )
 from services.leads.routing_config import Pool, VersionedConfig
-from services.router.eligibility import Ask, PresenceAt, Verdict, assess
+from services.router.eligibility import Ask, Verdict, assess
 from services.router.fairness import FairnessPolicy
+from services.router.presence import PresenceView
 from services.router.rotation import RotationState
 from services.router.strategies import Picked, PickRequest, Strategy, StrategyKind
 
@@ -77,10 +82,22 @@ def strategy_of(pool: Pool) -> Strategy:
     )
 
 
+def prefer_repeat_owner(request: RoutingRequest, earlier_holder: str | None) -> RoutingRequest:
+    """A repeat prefers whoever holds the lead it repeats open in this pool (`earlier_holder`).
+
+    Triage learns owners from `router.owners`, which lags assign by a commit, so a quick repeat
+    (a double-submitted form) can reach triage before the fact it needs. The repeat is routed
+    to the earlier lead's pool, so that lead's open record is in the same pool's state.
+    """
+    if request.preferred_owner is not None or request.repeat_of is None or earlier_holder is None:
+        return request
+    return request.model_copy(update={"preferred_owner": earlier_holder})
+
+
 def decide(
     versioned: VersionedConfig,
     state: RotationState,
-    presence: PresenceAt,
+    presence: PresenceView,
     request: RoutingRequest,
     origin: Origin,
     *,
@@ -88,7 +105,7 @@ def decide(
 ) -> Decision:
     """Decide `request` in its pool; `holder` is who holds the lead open there now, if anyone."""
     config = versioned.config
-    out = _Emitter(versioned, request, origin)
+    out = _Emitter(versioned, request, origin, presence.position)
     if request.kind is RequestKind.RELEASE:
         return _release(out, state, holder)
     if not config.has_pool(request.pool_id):
@@ -110,7 +127,7 @@ def decide(
         language=request.lead.language if request.lead else None,
         excluded=frozenset(excluded),
     )
-    verdicts = assess(config, pool, state, presence, ask)
+    verdicts = assess(config, pool, state, presence.status_at, ask)
     pick = PickRequest(request.lead_id, request.preferred_owner)
     decision, new_state = strategy_of(pool)(state, [v.contender() for v in verdicts], pick)
     candidates = (*request.prior_candidates, *_candidates(pool, verdicts, dict(decision.credits)))
@@ -131,6 +148,8 @@ def decide(
                     *sorted(excluded - set(request.previous_owners)),
                 ),
                 "reason": f"fallback from pool {pool.id}: nobody eligible",
+                "prior_config_version": versioned.version,
+                "prior_presence_position": presence.position,
             }
         )
         return FallBack(onward, state, verdicts)
@@ -173,6 +192,7 @@ class _Emitter:
     versioned: VersionedConfig
     request: RoutingRequest
     origin: Origin
+    presence_position: tuple[int, ...]
 
     @property
     def tried(self) -> tuple[str, ...]:
@@ -234,6 +254,7 @@ class _Emitter:
             input_topic=self.origin.topic,
             input_partition=self.origin.partition,
             input_offset=self.origin.offset,
+            presence_position=self.presence_position,
         )
 
 

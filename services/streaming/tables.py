@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, TopicPartition
 
 from services.streaming.errors import TransientError
 from services.streaming.kafka_clients import CONFLUENT, ConsumerClient, KafkaClients
@@ -35,6 +35,10 @@ class GlobalTable(Generic[T]):
         self.serde = serde
         self.values: dict[str, T] = {}
         self.on_change: list[Callable[[str, T | None], None]] = []
+        self.position: tuple[int, ...] = ()
+        """Per partition (index = partition number), the offset below which every record is
+        applied. Replaced, never changed in place, and only when a load or refresh applied
+        records: a reader can tell "the table moved" by identity, once per record for free."""
         self._consumer: ConsumerClient | None = None
 
     def load(self) -> None:
@@ -43,27 +47,44 @@ class GlobalTable(Generic[T]):
         (a second consumer started "at the end" could skip it)."""
         consumer = self.clients.consumer(self.settings.reader(**{"fetch.wait.max.ms": 50}))
         try:
-            drain_to_end(consumer, self.topic, self._partitions(), self._apply)
+            partitions = self._partitions()
+            drain_to_end(consumer, self.topic, partitions, self._apply)
+            reached = consumer.position([TopicPartition(self.topic, p) for p in partitions])
+        except KafkaException as exc:
+            consumer.close()
+            raise TransientError(f"reading {self.topic}: {exc}") from exc
         except BaseException:
             consumer.close()
             raise
         self._consumer = consumer
+        # An empty partition has no position yet (a negative sentinel): nothing below 0 exists.
+        self._advance({tp.partition: max(tp.offset, 0) for tp in reached})
 
     def refresh(self) -> int:
         """Apply whatever arrived since the last call, without waiting; returns how many."""
         if self._consumer is None:
             return 0
         messages = self._consumer.consume(1000, timeout=0)
+        reached: dict[int, int] = {}
         for message in messages:
             if message.error():
                 raise TransientError(f"reading {self.topic}: {message.error()}")
-            self._apply(message.partition() or 0, message.key(), message.value())
+            partition = message.partition() or 0
+            self._apply(partition, message.key(), message.value())
+            reached[partition] = (message.offset() or 0) + 1
+        if reached:
+            self._advance(reached)
         return len(messages)
 
     def close(self) -> None:
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+
+    def _advance(self, reached: dict[int, int]) -> None:
+        offsets = dict(enumerate(self.position)) | reached
+        if offsets:
+            self.position = tuple(offsets.get(p, 0) for p in range(max(offsets) + 1))
 
     def _partitions(self) -> list[int]:
         probe = self.clients.consumer(self.settings.reader())

@@ -72,3 +72,16 @@ class RouterProcess:
         return "\n".join(
             p.read_text(errors="replace")[-3000:] for p in sorted(self.log_dir.glob("router-*.log"))
         )
+
+
+def cli(settings: KafkaSettings, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `leadrouter ARGS` against `settings`' broker and topic prefix."""
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip

@@ -26,7 +26,7 @@ from services.leads.events import (
 )
 from services.leads.routing_config import VersionedConfig, parse_routing_config
 from services.router.decisions import Decided, FallBack, Origin, decide
-from services.router.presence import PresenceBook
+from services.router.presence import PresenceBook, PresenceView
 from services.router.rotation import RotationState
 
 T0 = 1_763_978_400_000  # Mon 2025-11-24 10:00 UTC
@@ -195,7 +195,7 @@ def expected(
         v: VersionedConfig(v, f"v{v}", parse_routing_config(yaml.safe_load(document(v))))
         for v in (1, 2)
     }
-    book = PresenceBook(presence)
+    view = PresenceView(PresenceBook(presence).status_at)
     states: dict[str, RotationState] = {}
     holders: dict[tuple[str, str], str] = {}
     per_rep: Counter[str] = Counter()
@@ -208,7 +208,7 @@ def expected(
         config = configs[version_of.get(request.request_id, 1)]
         state = states.get(request.pool_id) or RotationState.empty(request.pool_id)
         lead = (request.pool_id, request.lead_id)
-        decision = decide(config, state, book.status_at, request, origin, holder=holders.get(lead))
+        decision = decide(config, state, view, request, origin, holder=holders.get(lead))
         states[request.pool_id] = decision.state
         if decision.holder is None:
             holders.pop(lead, None)

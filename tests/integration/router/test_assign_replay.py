@@ -8,9 +8,6 @@ reproduced byte for byte (exit 0). SIGTERM stops the router cleanly (exit 0).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +18,7 @@ from services.leads.events import Outcome
 from services.router.config_source import publish_config
 from services.streaming.settings import KafkaSettings
 from tests.integration.router.router_io import feed, publish_presence, read_decisions
-from tests.integration.router.router_process import REPO_ROOT, RouterProcess
+from tests.integration.router.router_process import RouterProcess, cli
 from tests.integration.router.scenario import (
     STEP_MS,
     T0,
@@ -42,18 +39,6 @@ def router(topics: KafkaSettings, tmp_path: Path) -> Iterator[RouterProcess]:
         yield process
     finally:
         process.kill()
-
-
-def cli(settings: KafkaSettings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-        "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
 
 
 def test_cli_presence_steers_decisions_and_replay_reproduces_them(

@@ -17,7 +17,7 @@ from services.leads.events import (
 from services.leads.routing_config import RoutingConfig, VersionedConfig
 from services.router.assign import AssignHandler, AssignTopics
 from services.router.metrics import RouterMetrics
-from services.router.presence import PresenceBook
+from services.router.presence import PresenceBook, PresenceView
 from services.router.rotation_serde import rotation_serde
 from services.streaming.codec import AvroCodec
 from services.streaming.records import InputRecord, OutputRecord
@@ -58,10 +58,15 @@ def presence(
 
 @dataclass
 class Router:
-    """An assign handler over one adopted partition, fed request by request."""
+    """An assign handler over one adopted partition, fed request by request.
+
+    Presence given to `read_presence` is logged as a one-partition `reps.presence` would hold
+    it, and decisions record its length as their position; `book.record` bypasses the log.
+    """
 
     config: RoutingConfig
     book: PresenceBook = field(default_factory=PresenceBook)
+    presence_log: list[RepPresence] = field(default_factory=list)
     version: int = 1
     offset: int = 0
 
@@ -73,10 +78,14 @@ class Router:
             topics=TOPICS,
             store=self.store,
             config=lambda: VersionedConfig(self.version, f"hash-{self.version}", self.config),
-            presence=self.book.status_at,
+            presence=lambda: PresenceView(self.book.status_at, (len(self.presence_log),)),
             metrics=RouterMetrics.create(self.registry),
             monotonic=lambda: 0.0,
         )
+
+    def read_presence(self, change: RepPresence) -> None:
+        self.presence_log.append(change)
+        self.book.record(change)
 
     def send(self, request: RoutingRequest) -> list[OutputRecord]:
         record = InputRecord(
