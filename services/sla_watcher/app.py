@@ -60,7 +60,6 @@ def build(kafka: KafkaSettings, settings: SlaSettings, registry: CollectorRegist
             max_catch_up_ms=settings.max_catch_up_ms,
             early_activity_wait_ms=settings.early_activity_wait_ms,
         ),
-        service=kafka.topic(APP_ID),
     )
     processor = Processor(
         app_id=kafka.topic(APP_ID),
@@ -70,6 +69,7 @@ def build(kafka: KafkaSettings, settings: SlaSettings, registry: CollectorRegist
         tables=[table],
         tick=handler.tick,
         dead_letter_topic=topics.dead_letter,
+        bind_dead_letters=handler.bind_dead_letters,
     )
     return SlaWatcher(processor, handler, config)
 

@@ -10,7 +10,7 @@ the watcher does not know, and becomes a dead letter with reason `unknown_lead`.
 from __future__ import annotations
 
 from services.sla_watcher.timer_state import ParkedRecord, SlaTimer
-from services.streaming.dead_letters import dead_letter_record
+from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.errors import InvalidRecord
 from services.streaming.records import InputRecord, OutputRecord
 
@@ -46,10 +46,10 @@ def unknown_lead(lead_id: str, activity_id: str, activity_type: str) -> InvalidR
 
 
 def dead_letters(
-    topic: str, service: str, entry: SlaTimer, reasons: list[InvalidRecord], now_ms: int
+    sink: DeadLetterSink, entry: SlaTimer, reasons: list[InvalidRecord], now_ms: int
 ) -> list[OutputRecord]:
     """One dead letter per parked record of `entry`, original bytes and provenance kept."""
     return [
-        dead_letter_record(topic, service, restored(parked), reason, now_ms)
+        sink.letter(restored(parked), reason, now_ms)
         for parked, reason in zip(entry.parked, reasons, strict=True)
     ]

@@ -30,8 +30,8 @@ from services.sla_watcher.timer_state import ParkedRecord, SlaTimer, TimerStatus
 from services.sla_watcher.timer_store import TimerStore
 from services.sla_watcher.transitions import on_assignment, park
 from services.streaming.codec import AvroCodec
-from services.streaming.dead_letters import dead_letter_record
-from services.streaming.errors import InvalidRecord
+from services.streaming.dead_letters import DeadLetterSink
+from services.streaming.errors import FatalError, InvalidRecord
 from services.streaming.records import InputRecord, OutputRecord
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,9 @@ class SlaHandler:
     config: Callable[[], RoutingConfig | None]
     metrics: SlaMetrics
     timing: WatcherTiming = field(default_factory=WatcherTiming)
-    service: str = "leadrouter-sla-watcher"
-    """Named in dead letters the handler writes itself (for parked activity)."""
+    dead_letters: DeadLetterSink | None = None
+    """The loop's sink, for parked activity that is dead-lettered outside a failing `handle`
+    (bound by the loop through `Processor.bind_dead_letters`)."""
     _assignments: AvroCodec[Assignment] = field(default_factory=lambda: AvroCodec(Assignment))
     _activity: AvroCodec[LeadActivity] = field(default_factory=lambda: AvroCodec(LeadActivity))
     _last_sweep: dict[int, int] = field(default_factory=dict)
@@ -173,8 +174,7 @@ class SlaHandler:
         if replayed and timer is None:
             error = unknown_lead(activity.lead_id, activity.activity_id, activity.type.value)
             self.metrics.unknown_activity.labels(type=activity.type.value).inc()
-            return [dead_letter_record(self.topics.dead_letter, self.service, record, error,
-                                       record.timestamp_ms)]  # fmt: skip
+            return [self._sink().letter(record, error, record.timestamp_ms)]
         if timer is None or timer.status is TimerStatus.AWAITING_ASSIGNMENT:
             wait_ms = self.timing.early_activity_wait_ms
             transition = park(timer, kept(record), activity.lead_id, record.timestamp_ms, wait_ms)
@@ -205,7 +205,15 @@ class SlaHandler:
             activity = self._activity.decode(parked.value)
             self.metrics.unknown_activity.labels(type=activity.type.value).inc()
             reasons.append(unknown_lead(entry.lead_id, activity.activity_id, activity.type.value))
-        return dead_letters(self.topics.dead_letter, self.service, entry, reasons, now_ms)
+        return dead_letters(self._sink(), entry, reasons, now_ms)
+
+    def bind_dead_letters(self, sink: DeadLetterSink) -> None:
+        self.dead_letters = sink
+
+    def _sink(self) -> DeadLetterSink:
+        if self.dead_letters is None:
+            raise FatalError("the SLA watcher runs without the loop's dead-letter sink")
+        return self.dead_letters
 
     def _purge(self, partition: int, now_ms: int) -> None:
         cutoff = now_ms - self.timing.retention_ms

@@ -85,6 +85,8 @@ class TransactionalLoop:
             self.s.max_consecutive_failures,
             self.metrics.dead_letters,
         )
+        if processor.bind_dead_letters is not None:
+            processor.bind_dead_letters(self.dead_letters)
         self.progress = InputProgress(self.consumer, processor.inputs)
         self.ownership = PartitionOwnership(
             processor,

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.records import InputRecord, OutputRecord
 from services.streaming.state import StateStore
 from services.streaming.tables import GlobalTable
@@ -27,6 +28,9 @@ class Processor:
     tables: Sequence[GlobalTable[Any]] = ()
     tick: Ticker | None = None
     dead_letter_topic: str | None = None
+    bind_dead_letters: Callable[[DeadLetterSink], None] | None = None
+    """Hands the loop's dead-letter sink to a service that dead-letters outside `handle`'s
+    exceptions (a tick giving up on parked input): one path, one breaker, one metric."""
 
 
 @dataclass

@@ -22,7 +22,9 @@ from services.sla_watcher.timer_state import TimerStatus
 from services.sla_watcher.timer_store import TimerStore
 from services.streaming.cloudevents import header
 from services.streaming.codec import AvroCodec
+from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.errors import DecodeError, PermanentError
+from services.streaming.metrics import RuntimeMetrics
 from services.streaming.records import InputRecord, OutputRecord
 from tests.unit.sla_watcher.builders import MINUTE, T0, make_activity, make_assignment
 from tests.unit.sla_watcher.config_builders import make_config
@@ -55,6 +57,8 @@ class Harness:
                 early_activity_wait_ms=WAIT,
             ),
         )
+        counter = RuntimeMetrics.create(self.registry).dead_letters
+        self.handler.bind_dead_letters(DeadLetterSink(TOPICS.dead_letter, "sla", 1000, counter))
         self.offset = 0
 
     def send(self, topic: str, key: str, value: bytes, at_ms: int) -> list[OutputRecord]:
@@ -169,6 +173,8 @@ def test_activity_for_an_unknown_lead_is_dead_lettered_with_its_bytes_after_the_
     assert letter.original_value == AvroCodec(LeadActivity).encode(ghost)
     assert h.store.get(0, "ghost") is None
     assert h.metric("leadrouter_sla_unknown_activity_total", type="first_touch") == 1
+    # through the loop's sink: the dead-letter alert's metric counts it like any other
+    assert h.metric("leadrouter_dead_letters_total", app="sla", reason="unknown_lead") == 1
 
 
 def test_activity_read_before_its_assignment_is_applied_when_the_assignment_arrives() -> None:
