@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 
@@ -35,6 +34,7 @@ from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
 from services.streaming.metrics import Health, combined, serve_metrics
 from services.streaming.records import SystemClock
 from services.streaming.settings import KafkaSettings, MetricsSettings
+from services.streaming.shutdown import install_stop_signals
 
 log = logging.getLogger("leadrouter.ingest")
 
@@ -140,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         warn_about_open_doors(args, settings)
     parent = os.getppid()
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    install_stop_signals(stop.set, "leadrouter-ingest")
     metrics = IngestMetrics.create(registry)
     publisher = LeadPublisher(kafka, settings.publish_timeout_ms, metrics)
     doors = build_doors(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import time
 
@@ -22,6 +21,7 @@ from services.router.config_source import read_published
 from services.streaming.errors import FatalError, SettingsInvalid, TransientError
 from services.streaming.metrics import combined, serve_metrics
 from services.streaming.settings import KafkaSettings, MetricsSettings
+from services.streaming.shutdown import install_stop_signals
 
 log = logging.getLogger("leadrouter.router")
 
@@ -63,8 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_metrics:
             health = combined(loop.health for loop in router.loops)
             serve_metrics(router.registry, settings.metrics_port, metrics.host, health=health)
-        signal.signal(signal.SIGTERM, router.stop)
-        signal.signal(signal.SIGINT, router.stop)
+        install_stop_signals(router.stop, "leadrouter-router")
         router.run()
     except (FatalError, TransientError) as exc:
         log.error("stopping: %s", exc)

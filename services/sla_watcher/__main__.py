@@ -49,8 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not args.no_metrics:
             serve_metrics(registry, settings.metrics_port, metrics.host, health=loop.health)
-        loop.install_signal_handlers()
-        loop.run()
+        loop.serve()
     except (FatalError, TransientError) as exc:
         log.error("stopping: %s", exc)
         return 1

@@ -26,7 +26,6 @@ what happens to state when partitions move is in partition_ownership.py.
 from __future__ import annotations
 
 import logging
-import signal
 import time
 from collections.abc import Iterable, Sequence
 
@@ -52,6 +51,7 @@ from services.streaming.produce import produce_all
 from services.streaming.progress import InputProgress
 from services.streaming.records import Clock, InputRecord, OutputRecord, SystemClock
 from services.streaming.settings import KafkaSettings
+from services.streaming.shutdown import serve
 from services.streaming.slot_clients import slot_consumer, slot_producer, take_input
 
 __all__ = ["Handler", "LoopSettings", "Processor", "Ticker", "TransactionalLoop"]
@@ -136,6 +136,7 @@ class TransactionalLoop:
             self._finish_open()
         except StopRequested as exc:
             log.warning("%s", exc)
+            self._forget_open()  # nothing of it was committed: the next owner reads it again
         finally:
             self.consumer.close()  # leaves the group (static members only after their timeout)
             for table in self.p.tables:
@@ -165,9 +166,10 @@ class TransactionalLoop:
             return Health(True, False, f"{name}: cannot commit for {now - failing:.0f} s: {reason}")
         return Health(True, True, f"{name}: {len(self.ownership.owned)} partitions")
 
-    def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+    def serve(self) -> None:
+        """`run` as a service's main job: SIGTERM/SIGINT stop it, and the process exits within
+        `stop_grace_s` plus 3 s whatever the broker does (see shutdown.py)."""
+        serve(self.run, self.stop, self.p.app_id, self.s.stop_grace_s + 3)
 
     # -- one turn of the loop --------------------------------------------------------------
     def step(self) -> None:
@@ -336,9 +338,12 @@ class TransactionalLoop:
         except KafkaException as exc:
             raise FatalError(f"abort failed, stopping: {kafka_error(exc)}") from exc
         finally:
-            for store in self.p.stores:
-                store.rollback()
-            self._batch = None
+            self._forget_open()
+
+    def _forget_open(self) -> None:
+        for store in self.p.stores:
+            store.rollback()
+        self._batch = None
 
     def _back_off(self) -> None:
         """Wait before retrying: 50 ms after one abort, doubling to `retry_backoff_max_s`."""

@@ -47,8 +47,7 @@ def main() -> None:
     loop = TransactionalLoop(
         build(settings), settings, LoopSettings(instance=instance, session_timeout_ms=6000)
     )
-    loop.install_signal_handlers()
-    loop.run()
+    loop.serve()
 
 
 if __name__ == "__main__":

@@ -7,8 +7,12 @@ handled exactly once, and the partition moves on.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
@@ -16,13 +20,17 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from prometheus_client import CollectorRegistry
 
 from services.leads.events import DeadLetter
-from services.leads.topics import Topic
+from services.leads.topics import Topic, TopicSpec
+from services.streaming.admin import create_topics
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import InvalidRecord
+from services.streaming.local_broker import LocalBroker, free_port_pair
 from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
 from services.streaming.records import InputRecord, OutputRecord, Serde
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import StateStore
+from tests.integration.streaming.counting_app import INPUT, OUTPUT, STATE
+from tests.integration.streaming.test_exactly_once import Instance
 from tests.integration.streaming.test_runtime import consume_all
 
 pytestmark = pytest.mark.integration
@@ -202,3 +210,117 @@ def test_a_handler_failure_leaves_no_state_write_and_a_bug_is_a_dead_letter_not_
     restored = StateStore(kafka_settings.topic("state"), COUNTS)
     restored.restore(kafka_settings, [0])
     assert dict(restored.items(0)) == {"k": 3}
+
+
+@pytest.fixture(scope="module")
+def frozen_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A broker of this module's own, so a test may freeze it (SIGSTOP) and thaw it."""
+    broker = LocalBroker(port=free_port_pair(), run_dir=tmp_path_factory.mktemp("frozen"))
+    broker.start()
+    try:
+        yield broker
+    finally:
+        thaw(broker)
+        broker.stop()
+
+
+def freeze(broker: LocalBroker) -> None:
+    pid = broker.running_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+
+
+def thaw(broker: LocalBroker) -> None:
+    pid = broker.running_pid()
+    if pid is not None:
+        os.kill(pid, signal.SIGCONT)
+
+
+def slow_loop(
+    broker: LocalBroker, unique: str, records: int
+) -> tuple[TransactionalLoop, KafkaSettings]:
+    """A loop over a backlog at 10 ms a record, so a transaction is nearly always open."""
+    settings = KafkaSettings(bootstrap_servers=broker.bootstrap, topic_prefix=f"f{unique}.")
+    make_topics(settings)
+    feed(settings, [f"ok-{i}".encode() for i in range(records)])
+    app = Counting(settings)
+    handle = app.processor.handle
+
+    def slow(record: InputRecord) -> Iterator[OutputRecord]:
+        threading.Event().wait(0.01)
+        return handle(record)
+
+    app.processor.handle = slow
+    registry = CollectorRegistry()
+    loop = TransactionalLoop(app.processor, settings, LoopSettings(), registry=registry)
+    return loop, settings, registry
+
+
+def committing(loop: TransactionalLoop, registry: CollectorRegistry) -> Callable[[], bool]:
+    """True once the loop has committed transactions: it owns its partitions and works."""
+    name, labels = "leadrouter_transactions_committed_total", {"app": loop.p.app_id}
+    return lambda: (registry.get_sample_value(name, labels) or 0) >= 3
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout_s} s: {what}")
+        time.sleep(0.05)
+
+
+def test_a_loop_that_cannot_commit_is_not_ready_and_catches_up_once_the_broker_answers(
+    frozen_broker: LocalBroker, unique: str
+) -> None:
+    loop, settings, registry = slow_loop(frozen_broker, unique, records=600)
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(committing(loop, registry), 30, "committing at first")
+        freeze(frozen_broker)
+        try:
+            wait_for(lambda: not loop.health().ready, 15, "not ready while the broker is frozen")
+            assert "cannot commit" in loop.health().detail
+        finally:
+            thaw(frozen_broker)
+        outputs = consume_all(settings, settings.topic("out"), 600, timeout_s=90)
+        wait_for(lambda: loop.health().ready, 30, "ready again once commits go through")
+    finally:
+        loop.stop()
+        thread.join(30)
+    assert [m.value() for m in outputs] == [f"ok-{i}|{i + 1}".encode() for i in range(600)]
+
+
+def test_sigterm_while_the_broker_does_not_answer_stops_the_service_within_its_grace(
+    frozen_broker: LocalBroker, unique: str, tmp_path: Path
+) -> None:
+    """A blocked commit (librdkafka waits out its 30 s request timeout for a frozen broker)
+    must not hold a SIGTERM past the grace period an orchestrator gives before it kills."""
+    settings = KafkaSettings(bootstrap_servers=frozen_broker.bootstrap, topic_prefix=f"g{unique}.")
+    specs = [TopicSpec(INPUT, False), TopicSpec(OUTPUT, False), TopicSpec(STATE, True)]
+    create_topics(settings, partitions=4, specs=specs)
+    producer = Producer(settings.producer())
+    for i in range(100_000):
+        producer.produce(settings.topic(INPUT), key=f"k{i % 50}", value=f"v{i}")
+        if i % 10_000 == 0:
+            producer.poll(0)
+    producer.flush(30)
+    instance = Instance(settings, 0, tmp_path)
+    instance.start()
+    assert instance.process is not None
+    try:
+        outputs = consume_all(settings, settings.topic(OUTPUT), 2_000, timeout_s=60)
+        assert len(outputs) >= 2_000  # it works through the backlog, a transaction always open
+        freeze(frozen_broker)
+        time.sleep(1.0)
+        stopped = time.monotonic()
+        instance.process.send_signal(signal.SIGTERM)
+        code = instance.process.wait(20)
+        took = time.monotonic() - stopped
+    finally:
+        thaw(frozen_broker)
+        instance.kill()
+    grace = LoopSettings().stop_grace_s + 3  # what TransactionalLoop.serve allows
+    assert took <= grace + 2, f"SIGTERM took {took:.1f} s with the broker frozen"
+    assert code == 0
