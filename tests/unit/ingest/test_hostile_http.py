@@ -10,12 +10,14 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 
 import pytest
 from prometheus_client import CollectorRegistry
 
 from services.ingest.email_mime import MAX_DEPTH
 from services.ingest.http_app import MAX_HEADER_BYTES, MAX_HEADERS, IngestApp
+from services.ingest.http_channels import OFF_LOOP_BYTES, normalized
 from services.ingest.lead_fields import MAX_UTM
 from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import ASSIGNMENT_HEADROOM_BYTES, FormConfig, IngestSettings
@@ -234,3 +236,16 @@ def test_problem_naming_a_field_that_is_not_unicode_is_still_json(
     )
     assert (answer.status_code, answer.json()["field"]) == (422, "\\ud800")
     assert json.loads(answer.content)["reason"] == "invalid_field"
+
+
+def test_large_bodies_are_normalized_off_the_event_loop_and_small_ones_on_it() -> None:
+    def thread_name() -> str:
+        return threading.current_thread().name
+
+    async def where(size: int) -> str:
+        lead_thread = await normalized(b"x" * size, thread_name)  # type: ignore[arg-type]
+        return str(lead_thread)
+
+    main = threading.current_thread().name
+    assert asyncio.run(where(OFF_LOOP_BYTES)) == main
+    assert asyncio.run(where(OFF_LOOP_BYTES + 1)) != main
