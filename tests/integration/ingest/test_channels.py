@@ -32,6 +32,7 @@ SECRETS = {
     "twilio_auth_token": "twilio-token",
     "chat_secret": "chat-secret",
     "mailgun_signing_key": "mailgun-key",
+    "email_secret": "mime-secret",
     "forms": json.dumps({"contact": {"secret": "form-secret", "honeypot": "website"}}),
     "public_base_url": PUBLIC,
     "smtp_domains": "leads.example.com",
@@ -85,10 +86,14 @@ def post_chat(ingest: Ingest) -> httpx.Response:
 
 
 def post_raw_mime(ingest: Ingest) -> httpx.Response:
+    """Signed as a form is: with a Mailgun key set, an unsigned raw MIME post is refused."""
+    body = fixture("thunderbird_multipart.eml")
+    t = int(time.time())
+    signature = f"t={t},v1={hmac_hex('mime-secret', f'{t}.'.encode() + body)}"
     return httpx.post(
         f"{ingest.http}/v1/leads/email",
-        content=fixture("thunderbird_multipart.eml"),
-        headers={"content-type": "message/rfc822"},
+        content=body,
+        headers={"content-type": "message/rfc822", "x-leadrouter-signature": signature},
     )
 
 
