@@ -127,7 +127,7 @@ class IngestApp:
                     503, "broker_unavailable", "broker", "broker: the lead was not stored; retry"
                 )
                 return response(problem, headers={"Retry-After": retry})
-            except Exception:
+            except Exception:  # a bug: a counted problem+json 500, not the server's bare one
                 self.metrics.errors.labels(**labels).inc()
                 log.exception("%s request failed", channel.value)
                 return response(internal_error())

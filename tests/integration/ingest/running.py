@@ -138,7 +138,9 @@ def read_topic(
         while time.monotonic() < deadline:
             for message in consumer.consume(100, timeout=0.5):
                 if message.error() is None:
-                    headers = {k: v for k, v in (message.headers() or []) if v is not None}
+                    raw = message.headers() or []
+                    pairs = raw.items() if isinstance(raw, dict) else raw
+                    headers = {k: v for k, v in pairs if isinstance(v, bytes)}
                     record = Record(message.key(), message.value(), headers)
                     if where(record):
                         found.append(record)

@@ -10,6 +10,7 @@ import smtplib
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
+from typing import TypedDict
 from urllib.parse import parse_qsl
 
 import httpx
@@ -28,7 +29,21 @@ from tests.unit.ingest.payloads import MAILGUN_BOUNDARY, fixture
 pytestmark = pytest.mark.integration
 
 PUBLIC = "https://leads.example.com"
-SECRETS = {
+
+
+class Secrets(TypedDict):
+    """The service's `INGEST_*` settings here: typed, so they cannot bind another argument."""
+
+    twilio_auth_token: str
+    chat_secret: str
+    mailgun_signing_key: str
+    email_secret: str
+    forms: str
+    public_base_url: str
+    smtp_domains: str
+
+
+SECRETS: Secrets = {
     "twilio_auth_token": "twilio-token",
     "chat_secret": "chat-secret",
     "mailgun_signing_key": "mailgun-key",
