@@ -91,7 +91,7 @@ def build_doors(
         processor = Processor(
             app_id=f"{kafka.topic_prefix}leadrouter-ingest-raw",  # a test prefix isolates it
             inputs=sorted(channels),
-            handle=raw_handler(channels, kafka.topic(Topic.INBOUND)),
+            handle=raw_handler(channels, kafka.topic(Topic.INBOUND), settings.max_lead_bytes),
             dead_letter_topic=kafka.topic(Topic.DEAD_LETTER),
         )
         loop_settings = LoopSettings(instance=settings.raw_instance)
@@ -99,7 +99,9 @@ def build_doors(
     return doors
 
 
-def warn_about_open_doors(args: argparse.Namespace, settings: IngestSettings) -> None:
+def open_doors(args: argparse.Namespace, settings: IngestSettings) -> list[str]:
+    """One line for each way in that takes leads nobody signed (logged as warnings at start)."""
+    found: list[str] = []
     if args.http:
         for name, secret in (
             ("INGEST_TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
@@ -107,7 +109,22 @@ def warn_about_open_doors(args: argparse.Namespace, settings: IngestSettings) ->
             ("INGEST_MAILGUN_SIGNING_KEY", settings.mailgun_signing_key),
         ):
             if secret is None:
-                log.warning("%s is not set: that endpoint accepts unsigned requests", name)
+                found.append(f"{name} is not set: that endpoint accepts unsigned requests")
+        if settings.email_secret is None and settings.mailgun_signing_key is None:
+            found.append("INGEST_EMAIL_SECRET is not set: raw MIME posts are accepted unsigned")
+        if settings.allow_unconfigured_forms:
+            found.append(
+                "INGEST_ALLOW_UNCONFIGURED_FORMS is true: any form id is accepted, unsigned"
+            )
+        for form_id, form in sorted(settings.forms.items()):
+            if form.secret is None:
+                found.append(f"INGEST_FORMS: form {form_id!r} has no secret: accepted unsigned")
+    return found
+
+
+def warn_about_open_doors(args: argparse.Namespace, settings: IngestSettings) -> None:
+    for line in open_doors(args, settings):
+        log.warning("%s", line)
     if args.smtp and not (settings.smtp_recipients or settings.smtp_domains):
         log.warning("INGEST_SMTP_RECIPIENTS and INGEST_SMTP_DOMAINS are empty: no mail accepted")
 
@@ -142,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     install_stop_signals(stop.set, "leadrouter-ingest")
     metrics = IngestMetrics.create(registry)
-    publisher = LeadPublisher(kafka, settings.publish_timeout_ms, metrics)
+    publisher = LeadPublisher(kafka, settings.publish_timeout_ms, metrics, settings.max_lead_bytes)
     doors = build_doors(
         args, settings, kafka, registry=registry, metrics=metrics, publisher=publisher
     )

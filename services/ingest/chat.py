@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 
+from services.ingest.contact import unicode_text
 from services.ingest.forms import json_text
 from services.ingest.lead_fields import Envelope, build_lead
 from services.ingest.rejection import InvalidLead
@@ -46,6 +47,7 @@ def normalize_chat(body: bytes, received_at_ms: int) -> Lead:
         raise InvalidLead("body", "is not valid JSON", EXPECTED, "malformed") from None
     if not isinstance(document, dict):
         raise InvalidLead("body", "is not a JSON object", EXPECTED, "malformed")
+    _refuse_invalid_text(document)
     conversation = _text(document.get("conversation_id"))
     if conversation is None:
         raise InvalidLead("conversation_id", "is missing", "the chat's id", "missing_field")
@@ -86,6 +88,24 @@ def normalize_chat(body: bytes, received_at_ms: int) -> Lead:
                 f"visitor.{exc.field}", exc.problem, exc.expected, exc.reason
             ) from None
         raise
+
+
+def _refuse_invalid_text(document: dict[str, object]) -> None:
+    """Every member name and string must be valid Unicode: JSON can spell a lone surrogate
+    ("\\ud800"), which no Kafka record can carry. The refusal names its path (`visitor.email`).
+    Iterative, so a deeply nested document costs no recursion."""
+    stack: list[tuple[str, object]] = [("", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            unicode_text(value, path)
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                child = f"{path}.{name}" if path else str(name)
+                unicode_text(str(name), child)
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
 
 
 def _text(value: object) -> str | None:

@@ -26,6 +26,19 @@ _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$")
 
 
+def unicode_text(value: str, field: str) -> str:
+    """`value` unchanged when it can be written as UTF-8. A lone surrogate (JSON's "\\ud800", an
+    undecodable byte in a mail header) cannot be, anywhere downstream: refused, naming `field`."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidLead(
+                field, "is not valid Unicode text (it holds a lone surrogate)", "UTF-8 text"
+            ) from None
+    return value
+
+
 def clean(value: str | None, limit: int = MAX_SHORT_FIELD) -> str | None:
     """Trim whitespace, drop control characters, collapse blanks to None, cut to `limit`."""
     if value is None:

@@ -28,7 +28,7 @@ from services.ingest.contact import clean
 from services.ingest.html_text import html_to_text
 from services.ingest.identity import content_id
 from services.ingest.lead_fields import Envelope, build_lead
-from services.ingest.rejection import InvalidLead
+from services.ingest.rejection import InvalidLead, LeadTooLarge
 from services.leads.events import Attachment, Channel, Lead
 
 PARSE_ERRORS = (
@@ -41,6 +41,13 @@ PARSE_ERRORS = (
 )
 """The stdlib parser's header folding and charset code raise these on malformed input."""
 EXPECTED = "an RFC 5322 message with a From header"
+MAX_DEPTH = 20
+"""MIME nesting a lead's mail may have; real mail nests three or four levels."""
+MAX_PARTS = 250
+"""MIME parts a lead's mail may have: room for the attachments a lead may carry (100), their
+alternatives and wrappers. Checked before any part is decoded, so a flood costs one parse."""
+ENVELOPE_FIELDS = {"email": "From", "source": "To", "source_message_id": "Message-ID"}
+"""A refused lead field named as the header it came from."""
 _PARSER = BytesParser(policy=policy.default)
 _PLAIN_PARSER = BytesParser(policy=policy.compat32)
 _HEADERS = ("from", "reply-to", "to", "subject", "date", "message-id", "content-language")
@@ -72,6 +79,9 @@ def normalize_email_message(raw: bytes, recipient: str | None, received_at_ms: i
     """`recipient` is the address it was sent to (SMTP RCPT), else the To header is used."""
     try:
         content = one_text_part(raw) or whole_mime(raw)
+    except RecursionError:  # the parser recurses per nesting level, before _check_shape runs
+        raise InvalidLead("body", f"nests MIME parts more than {MAX_DEPTH} levels deep",
+                          EXPECTED, "malformed") from None  # fmt: skip
     except PARSE_ERRORS as exc:
         raise InvalidLead("body", f"cannot be parsed ({type(exc).__name__})", EXPECTED,
                           "malformed") from None  # fmt: skip
@@ -95,14 +105,16 @@ def normalize_email_message(raw: bytes, recipient: str | None, received_at_ms: i
         return build_lead(envelope, [("email", address), ("full_name", name or ""),
                                      ("message", body or "")])  # fmt: skip
     except InvalidLead as exc:
-        if exc.field == "email":
-            raise InvalidLead("From", exc.problem, exc.expected, exc.reason) from None
+        if exc.field in ENVELOPE_FIELDS:
+            raise InvalidLead(ENVELOPE_FIELDS[exc.field], exc.problem, exc.expected,
+                              exc.reason) from None  # fmt: skip
         raise
 
 
 def whole_mime(raw: bytes) -> _Content:
     """Any mail, read with `policy.default`: multipart, attachments, every header form."""
     message = _PARSER.parsebytes(raw)
+    _check_shape(message)
     return _Content(
         headers={name: _header(message, name) for name in _HEADERS},
         body=_body_text(message),
@@ -140,6 +152,26 @@ def one_text_part(raw: bytes) -> _Content | None:
     text = payload.decode(kind.group(2) or "ASCII", errors="replace")  # as get_content does
     body = html_to_text(text) if kind.group(1).lower() == "html" else text
     return _Content(headers=headers, body=body, attachments=())
+
+
+def _check_shape(message: EmailMessage) -> None:
+    """Refuse a mail nested deeper than `MAX_DEPTH` or with more than `MAX_PARTS` parts, before
+    the recursive walks (`walk`, `get_body`) and any decoding run over it."""
+    stack: list[tuple[Message, int]] = [(message, 1)]
+    parts = 0
+    while stack:
+        part, depth = stack.pop()
+        parts += 1
+        if depth > MAX_DEPTH:
+            raise InvalidLead("body", f"nests MIME parts more than {MAX_DEPTH} levels deep",
+                              EXPECTED, "malformed")  # fmt: skip
+        if parts > MAX_PARTS:
+            raise LeadTooLarge(
+                "body", f"has more than {MAX_PARTS} MIME parts", f"at most {MAX_PARTS} parts"
+            )
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend((child, depth + 1) for child in payload if isinstance(child, Message))
 
 
 def _header(message: EmailMessage, name: str) -> str | None:

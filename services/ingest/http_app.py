@@ -3,8 +3,11 @@
 Every lead endpoint runs the same course: read the request into a lead (`http_channels`: body
 within its size limit, signature when one is configured, the channel's pure normalizer),
 publish, and answer success only once the broker acknowledged (`LeadPublisher`). Bad input is
-a problem+json 4xx naming the field; a broker that does not acknowledge in time is 503 with
-Retry-After. Logs carry lead ids, reasons and field names, never the person's data.
+a problem+json 4xx naming the field (431 for headers past `MAX_HEADERS` / `MAX_HEADER_BYTES`,
+413 for a lead too large for the topic); a broker that does not acknowledge in time is 503 with
+Retry-After. Anything else is a bug: 500, counted in `errors` and logged with its traceback. A
+client that leaves before its body arrived is no error: nothing is written and it is logged at
+debug. Logs carry lead ids, reasons and field names, never the person's data.
 """
 
 from __future__ import annotations
@@ -14,13 +17,21 @@ from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.ingest.http_channels import ChannelReaders
 from services.ingest.metrics import IngestMetrics
-from services.ingest.problems import Problem, Refused, invalid_lead, response, routing_problem
+from services.ingest.problems import (
+    Problem,
+    Refused,
+    headers_too_large,
+    internal_error,
+    invalid_lead,
+    response,
+    routing_problem,
+)
 from services.ingest.publisher import BrokerUnavailable, Publishing
 from services.ingest.rejection import InvalidLead
 from services.ingest.settings import IngestSettings
@@ -30,6 +41,21 @@ from services.streaming.records import Clock
 log = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MAX_HEADERS = 100
+MAX_HEADER_BYTES = 32 * 1024
+"""Every header name and value together; browsers' cookies and providers' signatures fit."""
+
+
+def check_headers(request: Request) -> None:
+    """Refuse (431) a request with more than `MAX_HEADERS` headers or `MAX_HEADER_BYTES`."""
+    raw = request.headers.raw
+    if len(raw) > MAX_HEADERS:
+        raise Refused(headers_too_large(f"{len(raw)} headers", f"at most {MAX_HEADERS}"))
+    size = sum(len(name) + len(value) for name, value in raw)
+    if size > MAX_HEADER_BYTES:
+        raise Refused(
+            headers_too_large(f"{size} bytes of headers", f"at most {MAX_HEADER_BYTES} bytes")
+        )
 
 
 def accepted_response(lead: Lead) -> Response:
@@ -83,12 +109,16 @@ class IngestApp:
             labels = {"door": "http", "channel": channel.value}
             self.metrics.received.labels(**labels).inc()
             try:
+                check_headers(request)
                 lead = await build(request)
                 await self.publisher.publish(lead)
             except InvalidLead as exc:
                 return self._refuse(labels, invalid_lead(exc))
             except Refused as exc:
                 return self._refuse(labels, exc.problem)
+            except ClientDisconnect:
+                log.debug("%s request abandoned before its body arrived", channel.value)
+                return Response(status_code=400)  # nobody is left to read it
             except BrokerUnavailable:
                 self.metrics.unavailable.labels(**labels).inc()
                 log.warning("%s lead not accepted: broker unavailable", channel.value)
@@ -97,6 +127,10 @@ class IngestApp:
                     503, "broker_unavailable", "broker", "broker: the lead was not stored; retry"
                 )
                 return response(problem, headers={"Retry-After": retry})
+            except Exception:  # a bug: a counted problem+json 500, not the server's bare one
+                self.metrics.errors.labels(**labels).inc()
+                log.exception("%s request failed", channel.value)
+                return response(internal_error())
             finally:
                 self.metrics.request_seconds.labels(**labels).observe(
                     self.clock.monotonic() - started

@@ -21,8 +21,9 @@ def media_type(request: Request) -> str:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refused with 413 as soon as it passes `limit` (declared or streamed)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    declared = request.headers.get("content-length", "").strip()
+    # ASCII digits only ("²" is a digit to str.isdigit, not to int); 19 of them pass any limit
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise Refused(too_large(limit))
     chunks: list[bytes] = []
     size = 0

@@ -2,12 +2,17 @@
 provider's signature when a secret is configured, then the channel's pure normalizer.
 
 A request that cannot become a lead raises `Refused` (a problem naming the field or header)
-or `InvalidLead` (from the normalizer); `IngestApp` turns either into a 4xx.
+or `InvalidLead` (from the normalizer); `IngestApp` turns either into a 4xx. A body over
+`OFF_LOOP_BYTES` is normalized on a worker thread, so a large mail does not hold every other
+request on the event loop while it is parsed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
+from functools import partial
 
 from starlette.requests import Request
 
@@ -24,7 +29,13 @@ from services.ingest.mailgun import normalize_mailgun
 from services.ingest.problems import Refused, bad_signature, unknown_form
 from services.ingest.problems import unsupported as unsupported_problem
 from services.ingest.settings import IngestSettings
-from services.ingest.signatures import verify_form, verify_hub, verify_mailgun, verify_twilio
+from services.ingest.signatures import (
+    SignatureProblem,
+    verify_form,
+    verify_hub,
+    verify_mailgun,
+    verify_twilio,
+)
 from services.ingest.twilio_sms import normalize_twilio
 from services.leads.events import Attachment, Lead
 from services.streaming.records import Clock
@@ -34,6 +45,15 @@ JSON = "application/json"
 MULTIPART = "multipart/form-data"
 RFC822 = "message/rfc822"
 FORM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+OFF_LOOP_BYTES = 64 * 1024
+SIGNATURE_HEADER = "x-leadrouter-signature"
+
+
+async def normalized(body: bytes, normalize: Callable[[], Lead]) -> Lead:
+    """`normalize()`, on a worker thread when `body` is large enough to stall the loop."""
+    if len(body) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(normalize)
+    return normalize()
 
 
 class ChannelReaders:
@@ -54,7 +74,7 @@ class ChannelReaders:
         if config is not None and config.secret is not None:
             problem = verify_form(
                 config.secret.get_secret_value(),
-                request.headers.get("x-leadrouter-signature"),
+                request.headers.get(SIGNATURE_HEADER),
                 body,
                 self.clock.now_ms() // 1000,
                 self.settings.signature_window_s,
@@ -71,17 +91,19 @@ class ChannelReaders:
             fields, attachments = await multipart_form(request, body, self.settings.form_max_bytes)
         else:
             raise Refused(unsupported_problem(kind, (FORM, JSON, MULTIPART)))
-        return normalize_form(
-            FormSubmission(
-                form_id=form_id,
-                fields=fields,
-                received_at_ms=self.clock.now_ms(),
-                idempotency_key=request.headers.get("idempotency-key"),
-                accept_language=request.headers.get("accept-language"),
-                honeypot_field=config.honeypot if config is not None else None,
-                attachments=attachments,
-            )
+        signed = config is not None and config.secret is not None
+        submission = FormSubmission(
+            form_id=form_id,
+            fields=fields,
+            received_at_ms=self.clock.now_ms(),
+            # The signature covers the body, not this header: on a signed form it would let a
+            # replay inside the window pass as a new submission, so only the body names one.
+            idempotency_key=None if signed else request.headers.get("idempotency-key"),
+            accept_language=request.headers.get("accept-language"),
+            honeypot_field=config.honeypot if config is not None else None,
+            attachments=attachments,
         )
+        return await normalized(body, partial(normalize_form, submission))
 
     async def twilio(self, request: Request) -> Lead:
         body = await read_body(request, self.settings.form_max_bytes)
@@ -98,7 +120,7 @@ class ChannelReaders:
             )
             if problem is not None:
                 raise Refused(bad_signature(problem))
-        return normalize_twilio(params, self.clock.now_ms())
+        return await normalized(body, partial(normalize_twilio, params, self.clock.now_ms()))
 
     async def chat(self, request: Request) -> Lead:
         body = await read_body(request, self.settings.form_max_bytes)
@@ -111,14 +133,16 @@ class ChannelReaders:
             )
             if problem is not None:
                 raise Refused(bad_signature(problem))
-        return normalize_chat(body, self.clock.now_ms())
+        return await normalized(body, partial(normalize_chat, body, self.clock.now_ms()))
 
     async def email(self, request: Request) -> Lead:
         body = await read_body(request, self.settings.email_max_bytes)
         kind = media_type(request)
         if kind == RFC822:
+            self._authenticate_raw_mime(request, body)
             recipient = request.query_params.get("recipient")
-            return normalize_email_message(body, recipient, self.clock.now_ms())
+            now_ms = self.clock.now_ms()
+            return await normalized(body, partial(normalize_email_message, body, recipient, now_ms))
         if kind == MULTIPART:
             fields, attachments = await multipart_form(request, body, self.settings.email_max_bytes)
         elif kind == FORM:  # Mailgun posts urlencoded when the mail has no attachments
@@ -138,7 +162,32 @@ class ChannelReaders:
             )
             if problem is not None:
                 raise Refused(bad_signature(problem))
-        return normalize_mailgun(fields, attachments, self.clock.now_ms())
+        return await normalized(
+            body, partial(normalize_mailgun, fields, attachments, self.clock.now_ms())
+        )
+
+    def _authenticate_raw_mime(self, request: Request, body: bytes) -> None:
+        """With `INGEST_EMAIL_SECRET`, a raw MIME post is signed as a form post is; without it
+        but with a Mailgun key, the door is closed to raw MIME (only signed Mailgun posts)."""
+        secret = self.settings.email_secret
+        if secret is not None:
+            problem = verify_form(
+                secret.get_secret_value(),
+                request.headers.get(SIGNATURE_HEADER),
+                body,
+                self.clock.now_ms() // 1000,
+                self.settings.signature_window_s,
+            )
+        elif self.settings.mailgun_signing_key is not None:
+            problem = SignatureProblem(
+                "X-Leadrouter-Signature",
+                "raw MIME posts are closed: INGEST_MAILGUN_SIGNING_KEY is set and "
+                "INGEST_EMAIL_SECRET is not",
+            )
+        else:
+            return
+        if problem is not None:
+            raise Refused(bad_signature(problem))
 
     def _public_url(self, request: Request) -> str:
         """The URL as Twilio requested it: the configured public base, else as it arrived."""

@@ -23,10 +23,11 @@ from services.ingest.contact import (
     normalize_phone,
     phone_country,
     split_name,
+    unicode_text,
 )
 from services.ingest.free_mail import company_domain
 from services.ingest.identity import identity_key, lead_id
-from services.ingest.rejection import InvalidLead
+from services.ingest.rejection import InvalidLead, LeadTooLarge
 from services.leads.events import Attachment, Channel, Lead
 
 MESSAGE_LIMIT = 4000
@@ -35,6 +36,13 @@ MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_KEY = 100
 MAX_ATTRIBUTE_VALUE = 2000
 TRUNCATED = "attributes_truncated"
+MAX_UTM = 50
+"""`utm_*` entries a lead carries; more is refused (too_large), never silently dropped."""
+MAX_ATTACHMENTS = 100
+"""Attachments (metadata) a lead carries; more is refused (too_large)."""
+MAX_SOURCE = 300
+MAX_ATTACHMENT_TEXT = 255
+"""An attachment's file name and content type are cut to this many characters."""
 
 ALIASES: Mapping[str, tuple[str, ...]] = {
     "email": ("email", "e_mail", "email_address", "mail", "your_email", "emailaddress"),
@@ -88,15 +96,19 @@ def build_lead(
     attributes: Iterable[tuple[str, str]] = (),
 ) -> Lead:
     """The lead for `fields` (name, value pairs matched against `ALIASES`; a repeated name keeps
-    every value) and `attributes` (a provider's own parameters: kept as they are, unmatched)."""
+    every value) and `attributes` (a provider's own parameters: kept as they are, unmatched).
+
+    Every text must be valid Unicode (refused naming its field otherwise), and the counted
+    limits hold: `MAX_UTM`, `MAX_ATTACHMENTS`, `MAX_ATTRIBUTES`."""
+    _check_envelope(envelope)
     known: dict[str, str] = {}
     utm: dict[str, str] = {}
     kept: dict[str, str] = dict(envelope.extra)
     for name, raw in attributes:
-        if value := clean(raw, limit=len(raw)):
+        if value := clean(unicode_text(raw, unicode_text(name, name)), limit=len(raw)):
             _keep(kept, name, value)
     for name, raw in fields:
-        value = clean(raw, limit=len(raw))
+        value = clean(unicode_text(raw, unicode_text(name, name)), limit=len(raw))
         if value is None:
             continue
         key = canonical_key(name)
@@ -104,10 +116,43 @@ def build_lead(
         if target is not None and target not in known:
             known[target] = value
         elif key.startswith("utm_") and len(key) > 4:
-            utm[key[4:][:MAX_ATTRIBUTE_KEY]] = clean(value) or ""
+            utm_key = key[4:][:MAX_ATTRIBUTE_KEY]
+            if utm_key not in utm and len(utm) >= MAX_UTM:
+                raise LeadTooLarge(
+                    "utm", f"more than {MAX_UTM} utm_ entries", f"at most {MAX_UTM} entries"
+                )
+            utm[utm_key] = clean(value) or ""
         else:
             _keep(kept, name, value)
     return _lead(envelope, known, utm, kept)
+
+
+def _check_envelope(envelope: Envelope) -> None:
+    if len(envelope.attachments) > MAX_ATTACHMENTS:
+        raise LeadTooLarge(
+            "attachments",
+            f"{len(envelope.attachments)} attachments, more than {MAX_ATTACHMENTS}",
+            f"at most {MAX_ATTACHMENTS} attachments",
+        )
+    for field_name in ("source", "source_message_id", "channel_contact_id"):
+        if (value := getattr(envelope, field_name)) is not None:
+            unicode_text(value, field_name)
+    for name, value in envelope.extra.items():
+        unicode_text(value, name)
+    for attachment in envelope.attachments:
+        unicode_text(attachment.filename or "", "attachments")
+        unicode_text(attachment.content_type, "attachments")
+
+
+def _bounded(attachment: Attachment) -> Attachment:
+    filename, kind = attachment.filename, attachment.content_type
+    if len(filename or "") <= MAX_ATTACHMENT_TEXT and len(kind) <= MAX_ATTACHMENT_TEXT:
+        return attachment
+    return Attachment(
+        filename=None if filename is None else filename[:MAX_ATTACHMENT_TEXT],
+        content_type=kind[:MAX_ATTACHMENT_TEXT],
+        size_bytes=attachment.size_bytes,
+    )
 
 
 def _keep(attributes: dict[str, str], name: str, value: str) -> None:
@@ -158,7 +203,7 @@ def _lead(
         lead_id=lead_id(envelope.channel, envelope.source_message_id),
         identity_key=key,
         channel=envelope.channel,
-        source=envelope.source,
+        source=envelope.source[:MAX_SOURCE],
         source_message_id=envelope.source_message_id,
         received_at_ms=envelope.received_at_ms,
         email=email,
@@ -177,7 +222,7 @@ def _lead(
         page_url=clean(known.get("page_url"), limit=2000),
         utm=utm,
         attributes=attributes,
-        attachments=envelope.attachments,
+        attachments=tuple(_bounded(attachment) for attachment in envelope.attachments),
     )
 
 

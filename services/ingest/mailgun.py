@@ -41,7 +41,11 @@ def normalize_mailgun(
             rest.append((name, value))
     recipient = (values.get("recipient") or "").split(",")[0].strip().lower()
     if values.get("body-mime"):  # a route forwarding to a URL ending in "mime": the raw message
-        raw = values["body-mime"].encode("utf-8", "surrogateescape")
+        try:
+            raw = values["body-mime"].encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raise InvalidLead("body-mime", "is not valid Unicode text (a lone surrogate)",
+                              "the raw message", "malformed") from None  # fmt: skip
         return normalize_email_message(raw, recipient or None, received_at_ms)
     headers = _message_headers(values.get("message-headers"))
     address, display_name = sender(

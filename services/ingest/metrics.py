@@ -14,10 +14,12 @@ from services.streaming.metrics import FAST_BUCKETS
 SHELL_REASONS = (
     "broker_unavailable",
     "bad_signature",
-    "too_large",
+    "headers_too_large",
     "unsupported_media_type",
     "unknown_form",
     "unknown_recipient",
+    "bad_recipient",
+    "too_many_recipients",
 )
 
 
@@ -27,6 +29,7 @@ class IngestMetrics:
     accepted: Counter
     rejected: Counter
     unavailable: Counter
+    errors: Counter
     request_seconds: Histogram
     ack_seconds: Histogram
 
@@ -58,6 +61,14 @@ class IngestMetrics:
             unavailable=Counter(
                 "leadrouter_ingest_unavailable",
                 "Leads refused for retry: broker unavailable.",
+                ["door", "channel"],
+                registry=registry,
+            ),
+            # Requests that failed on our side (HTTP 500, SMTP 451 with a logged traceback): a
+            # bug to look at, never bad input, which is counted in `rejected`.
+            errors=Counter(
+                "leadrouter_ingest_errors",
+                "Requests that failed with an unexpected error.",
                 ["door", "channel"],
                 registry=registry,
             ),

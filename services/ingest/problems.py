@@ -25,6 +25,8 @@ TITLES = {
     413: "Body too large",
     415: "Unsupported content type",
     422: "Not a usable lead",
+    431: "Request headers too large",
+    500: "Internal error",
     503: "Lead not accepted, retry",
 }
 
@@ -46,8 +48,12 @@ class Refused(PermanentError):
         self.problem = problem
 
 
+STATUS_BY_REASON = {"malformed": 400, "too_large": 413}
+"""Every other `InvalidLead` reason is 422."""
+
+
 def invalid_lead(exc: InvalidLead) -> Problem:
-    status = 400 if exc.reason == "malformed" else 422
+    status = STATUS_BY_REASON.get(exc.reason, 422)
     return Problem(status, exc.reason, exc.field, f"{exc.field}: {exc.problem}", exc.expected)
 
 
@@ -63,6 +69,17 @@ def too_large(limit: int) -> Problem:
     return Problem(
         413, "too_large", "body", f"body: larger than {limit} bytes", f"at most {limit} bytes"
     )
+
+
+def headers_too_large(problem: str, limit: str) -> Problem:
+    return Problem(431, "headers_too_large", "headers", f"headers: {problem}", limit)
+
+
+def internal_error() -> Problem:
+    return Problem(
+        500, "internal_error", "request", "request: failed on our side; nothing was stored",
+        "a retry, or a report with the time of the request",
+    )  # fmt: skip
 
 
 def unsupported(content_type: str, accepted: tuple[str, ...]) -> Problem:

@@ -3,7 +3,8 @@
 `publish()` resolves only after the broker acknowledged the write (idempotent producer,
 `acks=all`), or raises `BrokerUnavailable` when it did not within `message.timeout.ms`: the
 caller answers 503 / SMTP 451 and the sender retries. A retry carries the same lead id, so a
-write that landed after its caller gave up is recognisable downstream.
+write that landed after its caller gave up is recognisable downstream. A lead too large for
+the topic raises `LeadTooLarge` before anything is produced: no retry could help it.
 
 A daemon thread serves the producer's delivery callbacks. They only queue their results; after
 each `poll()` the thread hands everything it collected to the waiting asyncio loop (the HTTP
@@ -51,9 +52,12 @@ class Publishing(Protocol):
 
 
 class LeadPublisher:
-    def __init__(self, kafka: KafkaSettings, timeout_ms: int, metrics: IngestMetrics) -> None:
+    def __init__(
+        self, kafka: KafkaSettings, timeout_ms: int, metrics: IngestMetrics, max_lead_bytes: int
+    ) -> None:
         self.topic = kafka.topic(Topic.INBOUND)
         self.timeout_ms = timeout_ms
+        self.max_lead_bytes = max_lead_bytes
         self.metrics = metrics
         self._config: dict[str, Any] = {
             **kafka.producer(),
@@ -83,7 +87,7 @@ class LeadPublisher:
         def delivered(error: KafkaError | None, _: Message) -> None:
             reports.append((loop, done, error))
 
-        record = inbound_record(self.topic, lead)
+        record = inbound_record(self.topic, lead, self.max_lead_bytes)
         try:
             with self._lock:
                 self._producer.produce(

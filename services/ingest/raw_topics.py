@@ -74,14 +74,16 @@ NORMALIZERS: Mapping[str, RawNormalizer] = {
 
 
 def raw_handler(
-    channels: Mapping[str, str], inbound_topic: str
+    channels: Mapping[str, str], inbound_topic: str, max_lead_bytes: int
 ) -> Callable[[InputRecord], list[OutputRecord]]:
-    """`channels` maps each (prefixed) raw topic to its channel name, a key of `NORMALIZERS`."""
+    """`channels` maps each (prefixed) raw topic to its channel name, a key of `NORMALIZERS`.
+    A lead whose record would pass `max_lead_bytes` is dead-lettered (`LeadTooLarge`)."""
 
     def handle(record: InputRecord) -> list[OutputRecord]:
         if record.value is None:
             raise InvalidLead("value", "is empty (a tombstone)", "a provider payload", "malformed")
         normalize = NORMALIZERS[channels[record.topic]]
-        return [inbound_record(inbound_topic, normalize(record, record.value))]
+        lead = normalize(record, record.value)
+        return [inbound_record(inbound_topic, lead, max_lead_bytes)]
 
     return handle

@@ -16,6 +16,12 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from services.streaming.env_settings import EnvSettings
 
 MIB = 1024 * 1024
+KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
+"""A topic's `max.message.bytes` unless the cluster or topic sets another."""
+ASSIGNMENT_HEADROOM_BYTES = 128 * 1024
+"""Room the router's records need beyond the lead they carry: an assignment holds the lead's
+bytes plus its decision trace (every pool member considered, with the reason it was skipped:
+about 100 bytes each, so a thousand-member pool), and a routing request its prior candidates."""
 
 
 class FormConfig(BaseModel):
@@ -46,6 +52,11 @@ class IngestSettings(EnvSettings):
     """Forms, JSON, SMS and chat bodies."""
     email_max_bytes: int = Field(default=10 * MIB, gt=0)
     """Raw MIME and inbound-parse posts, and SMTP DATA."""
+    topic_max_message_bytes: int = Field(
+        default=KAFKA_DEFAULT_MAX_MESSAGE_BYTES, gt=ASSIGNMENT_HEADROOM_BYTES
+    )
+    """`max.message.bytes` of leads.inbound and the router's topics. A lead whose record would
+    be larger than this minus `ASSIGNMENT_HEADROOM_BYTES` is refused (413 / SMTP 552)."""
     publish_timeout_ms: int = Field(default=5000, ge=100)
     """How long a request waits for the broker's ack before answering 503 / SMTP 451."""
     retry_after_s: int = Field(default=5, ge=1)
@@ -56,6 +67,10 @@ class IngestSettings(EnvSettings):
     twilio_auth_token: SecretStr | None = None
     chat_secret: SecretStr | None = None
     mailgun_signing_key: SecretStr | None = None
+    email_secret: SecretStr | None = None
+    """When set, raw MIME posts (`message/rfc822`) must carry `X-Leadrouter-Signature` made
+    with it. Unset while `mailgun_signing_key` is set, raw MIME posts are refused: a door whose
+    Mailgun posts must be signed does not take unsigned mail by another way in."""
     smtp_recipients: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Whole addresses the SMTP listener accepts mail for."""
     smtp_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -71,6 +86,11 @@ class IngestSettings(EnvSettings):
         if isinstance(value, list):
             return [str(item).strip().lower() for item in value]
         return value
+
+    @property
+    def max_lead_bytes(self) -> int:
+        """The largest leads.inbound record a lead may become."""
+        return self.topic_max_message_bytes - ASSIGNMENT_HEADROOM_BYTES
 
     def accepts_recipient(self, address: str) -> bool:
         address = address.strip().strip("<>").lower()

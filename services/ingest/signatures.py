@@ -3,8 +3,9 @@
 Each returns None when the request is authentic, else a `SignatureProblem` saying what was
 wrong (the HTTP front door answers 401 with it). Comparisons are constant-time.
 
-- Forms: `X-Leadrouter-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`;
-  several `v1=` entries may be sent while a secret rotates; `t` must be inside the window.
+- Forms and raw MIME posts: `X-Leadrouter-Signature: t=<unix seconds>,v1=<hex
+  HMAC-SHA256(secret, "<t>.<body>")>`; several `v1=` entries may be sent while a secret
+  rotates; `t` (ASCII digits) must be inside the window.
 - Twilio: `X-Twilio-Signature` = base64 HMAC-SHA1(auth token, URL + every POST parameter's
   name and value, sorted by name), the URL exactly as Twilio requested it.
 - Chat: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`.
@@ -15,11 +16,14 @@ from __future__ import annotations
 
 import base64
 import hmac
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_WINDOW_S = 300
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+"""ASCII digits only: `str.isdigit` also takes "²", and `int()` refuses past 4,300 digits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +37,11 @@ def verify_form(
 ) -> SignatureProblem | None:
     name = "X-Leadrouter-Signature"
     if not header:
-        return SignatureProblem(name, "missing; this form requires a signature")
+        return SignatureProblem(name, "missing; a signature is required here")
     parts = [item.strip().partition("=") for item in header.split(",")]
     timestamps = [value for key, _, value in parts if key == "t"]
     signatures = [value.lower() for key, _, value in parts if key == "v1"]
-    if len(timestamps) != 1 or not timestamps[0].isdigit() or not signatures:
+    if len(timestamps) != 1 or not _UNIX_SECONDS.fullmatch(timestamps[0]) or not signatures:
         return SignatureProblem(name, "malformed; expected t=<unix seconds>,v1=<hex>")
     if abs(now_s - int(timestamps[0])) > window_s:
         return SignatureProblem(name, f"timestamp outside the {window_s} s window (expired)")
@@ -94,7 +98,7 @@ def verify_mailgun(
 ) -> SignatureProblem | None:
     if not timestamp or not token or not signature:
         return SignatureProblem("signature", "timestamp, token and signature are all required")
-    if not timestamp.isdigit():
+    if not _UNIX_SECONDS.fullmatch(timestamp):
         return SignatureProblem("timestamp", "not unix seconds")
     if abs(now_s - int(timestamp)) > window_s:
         return SignatureProblem("timestamp", f"outside the {window_s} s window (expired)")

@@ -15,6 +15,8 @@ from services.leads.events import Channel, Lead
 
 MAPPED = frozenset({"MessageSid", "SmsMessageSid", "SmsSid", "From", "To", "Body", "FromState"})
 TRANSPORT_PREFIXES = ("whatsapp:", "messenger:", "rcs:")
+PARAMETERS = {"phone": "From", "message": "Body", "region": "FromState"}
+"""A refused lead field named as the Twilio parameter it came from."""
 
 
 def normalize_twilio(params: Iterable[tuple[str, str]], received_at_ms: int) -> Lead:
@@ -54,6 +56,7 @@ def normalize_twilio(params: Iterable[tuple[str, str]], received_at_ms: int) -> 
     try:
         return build_lead(envelope, fields, attributes=rest)
     except InvalidLead as exc:
-        if exc.field == "phone":
-            raise InvalidLead("From", exc.problem, exc.expected, exc.reason) from None
+        if exc.field in PARAMETERS:
+            raise InvalidLead(PARAMETERS[exc.field], exc.problem, exc.expected,
+                              exc.reason) from None  # fmt: skip
         raise

@@ -40,9 +40,14 @@ class Ingest:
 
 @contextmanager
 def running_ingest(
-    kafka: KafkaSettings, *args: str, ready_timeout_s: float = 30, **env: str
+    kafka: KafkaSettings,
+    *args: str,
+    ready_timeout_s: float = 30,
+    log_path: Path | None = None,
+    **env: str,
 ) -> Iterator[Ingest]:
-    """The service on free ports, `INGEST_*` from `env`; SIGTERMed (then killed) at the end."""
+    """The service on free ports, `INGEST_*` from `env`; SIGTERMed (then killed) at the end.
+    With `log_path`, its log (stdout and stderr) goes to that file instead of the test's."""
     http_port, smtp_port, metrics_port = free_port(), free_port(), free_port()
     environment = {
         **os.environ,
@@ -55,9 +60,11 @@ def running_ingest(
         "INGEST_METRICS_PORT": str(metrics_port),
         **{f"INGEST_{name.upper()}": value for name, value in env.items()},
     }
+    log = None if log_path is None else log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.ingest", *args], cwd=REPO_ROOT, env=environment
-    )
+        [sys.executable, "-m", "services.ingest", *args],
+        cwd=REPO_ROOT, env=environment, stdout=log, stderr=log,
+    )  # fmt: skip
     ingest = Ingest(
         f"http://127.0.0.1:{http_port}", smtp_port, f"http://127.0.0.1:{metrics_port}", process
     )
@@ -71,6 +78,8 @@ def running_ingest(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+        if log is not None:
+            log.close()
 
 
 def wait_until_healthy(ingest: Ingest, timeout_s: float) -> None:
@@ -129,7 +138,9 @@ def read_topic(
         while time.monotonic() < deadline:
             for message in consumer.consume(100, timeout=0.5):
                 if message.error() is None:
-                    headers = {k: v for k, v in (message.headers() or []) if v is not None}
+                    raw = message.headers() or []
+                    pairs = raw.items() if isinstance(raw, dict) else raw
+                    headers = {k: v for k, v in pairs if isinstance(v, bytes)}
                     record = Record(message.key(), message.value(), headers)
                     if where(record):
                         found.append(record)

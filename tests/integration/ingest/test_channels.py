@@ -10,6 +10,7 @@ import smtplib
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
+from typing import TypedDict
 from urllib.parse import parse_qsl
 
 import httpx
@@ -28,10 +29,25 @@ from tests.unit.ingest.payloads import MAILGUN_BOUNDARY, fixture
 pytestmark = pytest.mark.integration
 
 PUBLIC = "https://leads.example.com"
-SECRETS = {
+
+
+class Secrets(TypedDict):
+    """The service's `INGEST_*` settings here: typed, so they cannot bind another argument."""
+
+    twilio_auth_token: str
+    chat_secret: str
+    mailgun_signing_key: str
+    email_secret: str
+    forms: str
+    public_base_url: str
+    smtp_domains: str
+
+
+SECRETS: Secrets = {
     "twilio_auth_token": "twilio-token",
     "chat_secret": "chat-secret",
     "mailgun_signing_key": "mailgun-key",
+    "email_secret": "mime-secret",
     "forms": json.dumps({"contact": {"secret": "form-secret", "honeypot": "website"}}),
     "public_base_url": PUBLIC,
     "smtp_domains": "leads.example.com",
@@ -85,10 +101,14 @@ def post_chat(ingest: Ingest) -> httpx.Response:
 
 
 def post_raw_mime(ingest: Ingest) -> httpx.Response:
+    """Signed as a form is: with a Mailgun key set, an unsigned raw MIME post is refused."""
+    body = fixture("thunderbird_multipart.eml")
+    t = int(time.time())
+    signature = f"t={t},v1={hmac_hex('mime-secret', f'{t}.'.encode() + body)}"
     return httpx.post(
         f"{ingest.http}/v1/leads/email",
-        content=fixture("thunderbird_multipart.eml"),
-        headers={"content-type": "message/rfc822"},
+        content=body,
+        headers={"content-type": "message/rfc822", "x-leadrouter-signature": signature},
     )
 
 

@@ -8,8 +8,11 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from services.ingest.forms import FormSubmission
+from services.ingest.inbound import inbound_record
 from services.ingest.publisher import BrokerUnavailable
+from services.ingest.settings import ASSIGNMENT_HEADROOM_BYTES, KAFKA_DEFAULT_MAX_MESSAGE_BYTES
 from services.leads.events import Lead
+from services.streaming.records import OutputRecord
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
 MAILGUN_BOUNDARY = "----MailgunBoundary7f3a9c2e41d8b6"
@@ -58,22 +61,55 @@ def make_email(
     return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode()
 
 
+def nested_multipart(depth: int) -> bytes:
+    head = b"From: Ada <ada@example.com>\r\nMessage-ID: <deep@example.com>\r\n"
+    opening = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (n, n)
+        for n in range(depth)
+    )
+    closing = b"".join(b"\r\n--b%d--\r\n" % n for n in reversed(range(depth)))
+    return head + opening + b"Content-Type: text/plain\r\n\r\nhello" + closing
+
+
+def with_attachments(count: int) -> bytes:
+    parts = b"".join(
+        b"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+        b'filename="f%d.pdf"\r\n\r\nx\r\n' % n
+        for n in range(count)
+    )
+    head = b'From: ada@example.com\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+    return head + b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n" + parts + b"--b--\r\n"
+
+
 def urlencoded(**fields: str) -> bytes:
     return urlencode(fields).encode()
 
 
 class MemoryPublisher:
-    def __init__(self) -> None:
+    """`LeadPublisher` up to the broker: builds (and size-checks) the record, then keeps it."""
+
+    def __init__(
+        self, max_lead_bytes: int = KAFKA_DEFAULT_MAX_MESSAGE_BYTES - ASSIGNMENT_HEADROOM_BYTES
+    ) -> None:
+        self.max_lead_bytes = max_lead_bytes
         self.leads: list[Lead] = []
+        self.records: list[OutputRecord] = []
         self.down = False
 
     async def publish(self, lead: Lead) -> None:
+        record = inbound_record("leads.inbound", lead, self.max_lead_bytes)
         if self.down:
             raise BrokerUnavailable("down")
         self.leads.append(lead)
+        self.records.append(record)
 
     async def ready(self) -> bool:
         return not self.down
+
+
+class FailingPublisher(MemoryPublisher):
+    async def publish(self, lead: Lead) -> None:
+        raise RuntimeError("a bug in the publisher")
 
 
 class FixedClock:

@@ -6,23 +6,17 @@ its problem document and the fact that nothing was published.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 from urllib.parse import parse_qsl
 
-import httpx
 import pytest
-from prometheus_client import CollectorRegistry
-from starlette.applications import Starlette
 
-from services.ingest.http_app import IngestApp
-from services.ingest.metrics import IngestMetrics
-from services.ingest.settings import FormConfig, IngestSettings
+from services.ingest.settings import FormConfig
 from services.ingest.signatures import twilio_signature
+from tests.unit.ingest.door import client_for
 from tests.unit.ingest.payloads import (
     NOW_MS,
-    FixedClock,
     MemoryPublisher,
     fixture,
     make_chat,
@@ -36,34 +30,6 @@ PROBLEM = "application/problem+json"
 @pytest.fixture
 def publisher() -> MemoryPublisher:
     return MemoryPublisher()
-
-
-class Client:
-    """Requests straight into the ASGI app through httpx's own ASGI transport."""
-
-    def __init__(self, app: Starlette) -> None:
-        self.app = app
-
-    def post(self, path: str, content: bytes, headers: dict[str, str]) -> httpx.Response:
-        return asyncio.run(self._send("POST", path, content, headers))
-
-    def get(self, path: str) -> httpx.Response:
-        return asyncio.run(self._send("GET", path, b"", {}))
-
-    async def _send(
-        self, method: str, path: str, content: bytes, headers: dict[str, str]
-    ) -> httpx.Response:
-        transport = httpx.ASGITransport(app=self.app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="https://leads.example.com"
-        ) as client:
-            return await client.request(method, path, content=content, headers=headers)
-
-
-def client_for(publisher: MemoryPublisher, **settings: object) -> Client:
-    config = IngestSettings(**settings)  # type: ignore[arg-type]
-    metrics = IngestMetrics.create(CollectorRegistry())
-    return Client(IngestApp(config, publisher, metrics, FixedClock()).asgi())
 
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -124,7 +90,7 @@ def test_body_over_the_limit_is_413(publisher: MemoryPublisher) -> None:
 
 
 def test_signed_form_without_signature_is_401(publisher: MemoryPublisher) -> None:
-    forms = {"contact": FormConfig(secret="s3cret")}  # type: ignore[arg-type]
+    forms = {"contact": FormConfig(secret="s3cret")}
     client = client_for(publisher, forms=forms)
     body = urlencoded(email="a@example.com")
     assert client.post("/v1/leads/forms/contact", content=body, headers=FORM).status_code == 401

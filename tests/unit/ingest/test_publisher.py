@@ -33,7 +33,7 @@ NOWHERE = Quiet(bootstrap_servers="127.0.0.1:9", topic_prefix="unit.")
 
 @pytest.fixture
 def publisher() -> Iterator[LeadPublisher]:
-    publisher = LeadPublisher(NOWHERE, 100, IngestMetrics.create(CollectorRegistry()))
+    publisher = LeadPublisher(NOWHERE, 100, IngestMetrics.create(CollectorRegistry()), 900_000)
     yield publisher
     publisher.close(0)
 

@@ -4,7 +4,7 @@ import pytest
 
 from services.ingest.inbound import lead_codec
 from services.ingest.raw_topics import raw_handler
-from services.ingest.rejection import InvalidLead
+from services.ingest.rejection import InvalidLead, LeadTooLarge
 from services.leads.events import Channel
 from services.streaming.cloudevents import header
 from services.streaming.records import InputRecord
@@ -12,7 +12,7 @@ from tests.unit.ingest.payloads import NOW_MS, fixture, make_chat, urlencoded
 
 CHANNELS = {"t.leads.raw.chat": "chat", "t.leads.raw.form": "form", "t.leads.raw.sms": "sms",
             "t.leads.raw.email": "email"}  # fmt: skip
-handle = raw_handler(CHANNELS, "t.leads.inbound")
+handle = raw_handler(CHANNELS, "t.leads.inbound", 900_000)
 
 
 def raw(
@@ -68,3 +68,38 @@ def test_unusable_raw_payload_raises_the_permanent_error_the_loop_dead_letters(
 ) -> None:
     with pytest.raises(InvalidLead):
         handle(raw(channel, value))
+
+
+LONE_SURROGATE = '"\\ud800"'
+"""As JSON spells it: json.loads turns it into a str no UTF-8 encoder accepts."""
+
+
+@pytest.mark.parametrize(
+    ("channel", "value", "field"),
+    [
+        ("chat", make_chat(conversation_id="@").replace(b'"@"', b'"\\ud800"'), "conversation_id"),
+        ("chat", make_chat(site_id="@").replace(b'"@"', b'"\\ud800"'), "site_id"),
+        ("chat", make_chat(visitor={"id": "v", "email": "@"}).replace(b'"@"', b'"\\udfff"'),
+         "visitor.email"),
+        ("chat", make_chat(utm={"source": "@"}).replace(b'"@"', b'"\\ud800"'), "utm.source"),
+        ("chat", b'{"conversation_id": "c", "visitor": {"email": "a@b.io"}, "\\ud800": 1}',
+         "\\ud800"),
+        ("form", b'{"email": "a@b.io", "company": "\\ud800"}', "company"),
+        ("sms", b'{"MessageSid": "SM9", "From": "+14155552671", "Body": "\\ud800"}', "Body"),
+    ],
+)  # fmt: skip
+def test_lone_surrogate_in_any_raw_field_is_invalid_lead_naming_the_field(
+    channel: str, value: bytes, field: str
+) -> None:
+    with pytest.raises(InvalidLead) as refused:
+        handle(raw(channel, value))
+    assert refused.value.field == field
+
+
+def test_raw_lead_too_large_for_the_topic_is_a_permanent_refusal_naming_the_limit() -> None:
+    small = raw_handler(CHANNELS, "t.leads.inbound", 100_000)
+    attributes = {f"a{n}": "\U0001f600" * 2000 for n in range(20)}  # 4 bytes a character
+    with pytest.raises(LeadTooLarge) as refused:
+        small(raw("chat", make_chat(**attributes)))
+    assert refused.value.field == "lead"
+    assert "100000-byte limit" in refused.value.problem

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingest.__main__ import load_settings
-from services.ingest.settings import IngestSettings
+from services.ingest.__main__ import load_settings, open_doors, parse_args
+from services.ingest.settings import FormConfig, IngestSettings
 from services.streaming.errors import FatalError
 
 
@@ -34,3 +34,30 @@ def test_bad_setting_is_refused_naming_the_variable_and_path(
     monkeypatch.setenv("INGEST_FORMS", '{"contact": {"secrt": "x"}}')
     with pytest.raises(FatalError, match=r"INGEST_FORMS\.contact\.secrt: Extra inputs"):
         load_settings()
+
+
+def test_a_lead_may_use_the_topic_limit_less_the_routers_headroom(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert IngestSettings().max_lead_bytes == 1_048_588 - 131_072
+    monkeypatch.setenv("INGEST_TOPIC_MAX_MESSAGE_BYTES", "2000000")
+    assert IngestSettings().max_lead_bytes == 2_000_000 - 131_072
+
+
+def test_every_unsigned_way_in_is_named_at_start_up() -> None:
+    open_by_default = open_doors(parse_args([]), IngestSettings())
+    assert [line.split(" ")[0] for line in open_by_default] == [
+        "INGEST_TWILIO_AUTH_TOKEN",
+        "INGEST_CHAT_SECRET",
+        "INGEST_MAILGUN_SIGNING_KEY",
+        "INGEST_EMAIL_SECRET",
+        "INGEST_ALLOW_UNCONFIGURED_FORMS",
+    ]
+    locked = IngestSettings(
+        twilio_auth_token="t", chat_secret="c", mailgun_signing_key="m",
+        allow_unconfigured_forms=False,
+        forms={"contact": FormConfig(secret="s"), "quote": FormConfig()},
+    )  # fmt: skip
+    assert open_doors(parse_args([]), locked) == [
+        "INGEST_FORMS: form 'quote' has no secret: accepted unsigned"
+    ]

@@ -80,3 +80,17 @@ def test_mailgun_signature_and_its_window() -> None:
     assert verify_mailgun("key", str(NOW_S), token, mac, now_s=NOW_S + 301) is not None
     assert verify_mailgun("key", str(NOW_S), token + "x", mac, now_s=NOW_S) is not None
     assert verify_mailgun("key", None, token, mac, now_s=NOW_S) is not None
+
+
+def test_form_timestamp_that_is_not_ascii_digits_is_malformed_not_an_error() -> None:
+    for t in ("²", "١٢٣", "9" * 5000, "+5", ""):
+        mac = hmac.new(b"s3cret", f"{t}.".encode() + BODY, hashlib.sha256).hexdigest()
+        problem = verify_form("s3cret", f"t={t},v1={mac}", BODY, NOW_S)
+        assert problem is not None and problem.problem.startswith("malformed"), t
+
+
+def test_mailgun_timestamp_that_is_not_ascii_digits_is_refused_not_an_error() -> None:
+    for t in ("²", "٣", "9" * 5000):
+        signature = hmac.new(b"key", f"{t}tok".encode(), hashlib.sha256).hexdigest()
+        problem = verify_mailgun("key", t, "tok", signature, now_s=NOW_S)
+        assert problem is not None and problem.header == "timestamp", t
