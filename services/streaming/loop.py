@@ -137,6 +137,11 @@ class TransactionalLoop:
         except StopRequested as exc:
             log.warning("%s", exc)
             self._forget_open()  # nothing of it was committed: the next owner reads it again
+        except BaseException:
+            # Whatever ended the loop left the open transaction in doubt: closing the consumer
+            # below must not commit it (its revoke callback finishes what is open).
+            self._forget_open()
+            raise
         finally:
             self.consumer.close()  # leaves the group (static members only after their timeout)
             for table in self.p.tables:

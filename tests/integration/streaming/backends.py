@@ -1,9 +1,10 @@
 """The two brokers the paired suite runs against: the in-memory twin and the real one.
 
 A `Backend` gives clients, settings whose topic names carry the test's prefix, a way to create
-topics, and a way to make the next transaction commit fail. The twin fails through its own
-`fail_next`; the real broker through clients whose producer raises the queued error from
-`commit_transaction` before reaching Kafka, after which the loop aborts a real transaction.
+topics, and a way to make the next call of a transactional method fail. The twin fails through
+its own `fail_next`; the real broker through clients whose producer raises the queued error
+from that call before reaching Kafka, after which the loop aborts (or retries) a real
+transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.streaming.kafka_clients import (
 )
 from services.streaming.memory_broker import MemoryBroker
 from services.streaming.settings import ClientConfig, KafkaSettings
+from services.streaming.state import read_to_end
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,8 @@ class Backend:
     settings: KafkaSettings
     create_topic: Callable[..., str]
     """(name, partitions=1, max_message_bytes=None, compacted=False) -> the prefixed name."""
-    fail_next_commit: Callable[[KafkaError], None]
+    fail_next: Callable[[str, KafkaError], None]
+    """(producer method, error): the next call of that method raises the error."""
 
 
 def twin_backend(unique: str) -> Backend:
@@ -46,13 +49,11 @@ def twin_backend(unique: str) -> Backend:
         broker.create_topic(settings.topic(name), partitions, max_message_bytes)
         return settings.topic(name)
 
-    return Backend(
-        "twin", broker, settings, create, lambda e: broker.fail_next("commit_transaction", e)
-    )
+    return Backend("twin", broker, settings, create, broker.fail_next)
 
 
 def real_backend(settings: KafkaSettings) -> Backend:
-    clients = CommitFailingClients()
+    clients = FaultInjectingClients()
 
     def create(
         name: str,
@@ -69,31 +70,60 @@ def real_backend(settings: KafkaSettings) -> Backend:
             future.result(30)
         return settings.topic(name)
 
-    return Backend("broker", clients, settings, create, clients.faults.append)
+    return Backend("broker", clients, settings, create, clients.fail_next)
 
 
-class CommitFailingClients:
-    """confluent-kafka clients whose producers raise each queued error from one
-    `commit_transaction` before committing (the real transaction stays open to be aborted)."""
+INJECTABLE = ("commit_transaction", "send_offsets_to_transaction")
+
+
+class FaultInjectingClients:
+    """confluent-kafka clients whose producers raise each queued error from one call of
+    `commit_transaction` or `send_offsets_to_transaction` before making it (the real
+    transaction stays open, to be aborted or committed by a retry)."""
 
     def __init__(self) -> None:
-        self.faults: list[KafkaError] = []
+        self.faults: dict[str, list[KafkaError]] = {call: [] for call in INJECTABLE}
+
+    def fail_next(self, call: str, error: KafkaError) -> None:
+        self.faults[call].append(error)
 
     def consumer(self, config: ClientConfig) -> ConsumerClient:
         return CONFLUENT.consumer(config)
 
     def producer(self, config: ClientConfig) -> ProducerClient:
-        return cast(ProducerClient, _CommitFailingProducer(CONFLUENT.producer(config), self.faults))
+        producer = _FaultInjectingProducer(CONFLUENT.producer(config), self.faults)
+        return cast(ProducerClient, producer)
 
 
-class _CommitFailingProducer:
-    def __init__(self, inner: ProducerClient, faults: list[KafkaError]) -> None:
+class _FaultInjectingProducer:
+    def __init__(self, inner: ProducerClient, faults: dict[str, list[KafkaError]]) -> None:
         self._inner, self._faults = inner, faults
 
     def commit_transaction(self, timeout: float = -1) -> None:
-        if self._faults:
-            raise KafkaException(self._faults.pop(0))
+        self._raise_queued("commit_transaction")
         self._inner.commit_transaction(timeout)
+
+    def send_offsets_to_transaction(self, *args: Any) -> None:
+        self._raise_queued("send_offsets_to_transaction")
+        self._inner.send_offsets_to_transaction(*args)
+
+    def _raise_queued(self, call: str) -> None:
+        if self._faults[call]:
+            raise KafkaException(self._faults[call].pop(0))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+def values(backend: Backend, topic: str, partitions: int = 1) -> list[bytes | None]:
+    """Every record read_committed shows in `topic`, in offset order per partition."""
+    seen: list[bytes | None] = []
+    read_to_end(
+        backend.settings,
+        topic,
+        list(range(partitions)),
+        lambda _p, _k, v: seen.append(v),
+        timeout_s=30,
+        clients=backend.clients,
+    )
+    return seen

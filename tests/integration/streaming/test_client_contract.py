@@ -23,18 +23,10 @@ from services.streaming.errors import FatalError
 from services.streaming.kafka_clients import ConsumerClient, ProducerClient
 from services.streaming.loop import LoopSettings, TransactionalLoop
 from services.streaming.memory_cluster import key_partition
-from services.streaming.state import read_to_end
-from tests.integration.streaming.backends import Backend, real_backend, twin_backend
+from tests.integration.streaming.backends import Backend, values
 from tests.integration.streaming.counting_app import INPUT, OUTPUT, STATE, build
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["twin", "broker"])
-def backend(request: pytest.FixtureRequest, unique: str) -> Backend:
-    if request.param == "twin":
-        return twin_backend(unique)
-    return real_backend(request.getfixturevalue("kafka_settings"))
 
 
 def transactional(backend: Backend, name: str) -> ProducerClient:
@@ -51,20 +43,6 @@ def settled(backend: Backend, topic: str, expected: list[bytes]) -> list[bytes |
     deadline = time.monotonic() + 10
     while (seen := values(backend, topic)) != expected and time.monotonic() < deadline:
         time.sleep(0.1)
-    return seen
-
-
-def values(backend: Backend, topic: str, partitions: int = 1) -> list[bytes | None]:
-    """Every record read_committed shows in `topic`, in offset order per partition."""
-    seen: list[bytes | None] = []
-    read_to_end(
-        backend.settings,
-        topic,
-        list(range(partitions)),
-        lambda _p, _k, v: seen.append(v),
-        timeout_s=30,
-        clients=backend.clients,
-    )
     return seen
 
 
@@ -226,7 +204,8 @@ def test_loop_handles_each_input_once_across_an_aborted_commit(backend: Backend)
     for i in range(40):
         plain.produce(source, key=f"k{i % 4}".encode(), value=f"v{i}".encode())
     plain.flush(10)
-    backend.fail_next_commit(KafkaError(KafkaError._TIMED_OUT, "injected", txn_requires_abort=True))
+    error = KafkaError(KafkaError._TIMED_OUT, "injected", txn_requires_abort=True)
+    backend.fail_next("commit_transaction", error)
     loop = TransactionalLoop(
         build(settings),
         settings,
