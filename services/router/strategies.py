@@ -14,8 +14,9 @@ Nothing here reads a clock, a random source or a salted hash.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 
 from services.router.fairness import (
     DEFAULT_CATCH_UP_LIMIT,
@@ -24,7 +25,7 @@ from services.router.fairness import (
     accrual,
 )
 from services.router.rotation import MemberStanding, RotationState
-from services.router.tie_break import rank
+from services.router.tie_break import best
 
 
 class StrategyKind(StrEnum):
@@ -75,92 +76,87 @@ class Strategy:
     def __call__(
         self, state: RotationState, contenders: Sequence[Contender], request: PickRequest
     ) -> tuple[Decision, RotationState]:
-        """Pick one eligible contender, or none; the state is unchanged when nobody is picked."""
-        ordered = sorted(contenders, key=lambda c: c.rep_id)
-        weights = {c.rep_id: self._weight(c) for c in ordered}
-        total = sum(weights.values())
+        """Pick one eligible contender, or none; the state is unchanged when nobody is picked.
+
+        Credits are accrued once, in flat lists parallel to the contenders, and the trace's
+        credits (`Picked.credits`) are those very values, not a second walk; the pick is one
+        `min` over the eligible members' keys (`tie_break.best`).
+        """
+        ordered = sorted(contenders, key=attrgetter("rep_id"))
         known = state.standings()
-        standings = {
-            c.rep_id: known.get(c.rep_id) or MemberStanding(rep_id=c.rep_id) for c in ordered
-        }
-        gains = {
-            c.rep_id: accrual(
+        standings = [known.get(c.rep_id) or MemberStanding(rep_id=c.rep_id) for c in ordered]
+        round_robin = self.kind is StrategyKind.ROUND_ROBIN
+        weights = [1] * len(ordered) if round_robin else [c.weight for c in ordered]
+        credits, charge, eligible = self._accrue(ordered, standings, weights)
+        shown = tuple(zip([c.rep_id for c in ordered], credits, strict=True))
+        if not eligible:
+            return NobodyEligible(shown), state
+        chosen = self._preferred(ordered, eligible, request.preferred_owner)
+        by_preference = chosen is not None
+        if chosen is None:
+            chosen = best(
+                eligible,
+                credits=credits,
+                weights=weights,
+                charge=charge,
+                standings=standings,
+                least_loaded=self.kind is StrategyKind.LEAST_LOADED,
+            )
+        members = [  # the constructor inline: a call per member showed in profiles
+            s
+            if c == s.credit
+            else MemberStanding(
+                s.rep_id, c, s.assigned, s.last_assigned_seq, s.day, s.day_count, s.open
+            )
+            for s, c in zip(standings, credits, strict=True)
+        ]
+        members[chosen] = _charged(
+            standings[chosen], credits[chosen], ordered[chosen], charge, state
+        )
+        new_state = RotationState(state.pool_id, state.decisions + 1, tuple(members))
+        return Picked(ordered[chosen].rep_id, by_preference, shown), new_state
+
+    def _accrue(
+        self,
+        ordered: Sequence[Contender],
+        standings: Sequence[MemberStanding],
+        weights: Sequence[int],
+    ) -> tuple[list[int], int, list[int]]:
+        """(every member's credit after accrual, the turn's charge, indexes of the eligible)."""
+        eligible = [i for i, c in enumerate(ordered) if c.availability is Availability.ELIGIBLE]
+        credits = [s.credit for s in standings]
+        if len(eligible) == len(ordered):  # the common case: everybody gains their weight
+            return [c + w for c, w in zip(credits, weights, strict=True)], sum(weights), eligible
+        total = sum(weights)
+        charge = 0
+        for i, contender in enumerate(ordered):
+            gain = accrual(
                 self.fairness,
-                c.availability,
-                weight=weights[c.rep_id],
-                credit=standings[c.rep_id].credit,
+                contender.availability,
+                weight=weights[i],
+                credit=credits[i],
                 total_weight=total,
                 catch_up_limit=self.catch_up_limit,
             )
-            for c in ordered
-        }
-        credits = {r: standings[r].credit + gains[r] for r in weights}
-        shown = tuple(credits.items())
-        eligible = [c for c in ordered if c.availability is Availability.ELIGIBLE]
-        if not eligible:
-            return NobodyEligible(shown), state
-        charge = sum(gains.values())
-        chosen, by_preference = self._choose(
-            eligible=eligible,
-            request=request,
-            credits=credits,
-            weights=weights,
-            charge=charge,
-            standings=standings,
-        )
-        members = tuple(
-            _after(
-                standing=standings[c.rep_id],
-                credit=credits[c.rep_id],
-                contender=c,
-                chosen=c.rep_id == chosen,
-                charge=charge,
-                state=state,
-            )
-            for c in ordered
-        )
-        new_state = replace(state, decisions=state.decisions + 1, members=members)
-        return Picked(chosen, by_preference, shown), new_state
+            credits[i] += gain
+            charge += gain
+        return credits, charge, eligible
 
-    def _weight(self, contender: Contender) -> int:
-        return 1 if self.kind is StrategyKind.ROUND_ROBIN else contender.weight
-
-    def _choose(
-        self,
-        *,
-        eligible: Sequence[Contender],
-        request: PickRequest,
-        credits: dict[str, int],
-        weights: dict[str, int],
-        charge: int,
-        standings: dict[str, MemberStanding],
-    ) -> tuple[str, bool]:
-        if request.preferred_owner in {c.rep_id for c in eligible}:
-            return str(request.preferred_owner), True
-        least_loaded = self.kind is StrategyKind.LEAST_LOADED
-        best = min(
-            eligible,
-            key=lambda c: (
-                standings[c.rep_id].open if least_loaded else 0,
-                *rank(credits[c.rep_id], weights[c.rep_id], charge, standings[c.rep_id]),
-            ),
-        )
-        return best.rep_id, False
+    @staticmethod
+    def _preferred(
+        ordered: Sequence[Contender], eligible: Sequence[int], preferred: str | None
+    ) -> int | None:
+        if preferred is None:
+            return None
+        return next((i for i in eligible if ordered[i].rep_id == preferred), None)
 
 
-def _after(
-    *,
-    standing: MemberStanding,
-    credit: int,
-    contender: Contender,
-    chosen: bool,
-    charge: int,
-    state: RotationState,
+def _charged(
+    standing: MemberStanding, credit: int, contender: Contender, charge: int, state: RotationState
 ) -> MemberStanding:
-    if not chosen:
-        return standing if credit == standing.credit else replace(standing, credit=credit)
-    return replace(
-        standing,
+    """The chosen member after its turn: charged the turn's credit, one more lead counted."""
+    return MemberStanding(
+        rep_id=standing.rep_id,
         credit=credit - charge,
         assigned=standing.assigned + 1,
         last_assigned_seq=state.decisions,

@@ -14,14 +14,39 @@ round robin can drift past one lead when a few heavy members share a pool with l
 
 from __future__ import annotations
 
-from fractions import Fraction
+from collections.abc import Sequence
+from math import lcm
 
 from services.router.rotation import MemberStanding
 
-Rank = tuple[bool, Fraction, int, int, str]
 
+def best(
+    eligible: Sequence[int],
+    *,
+    credits: Sequence[int],
+    weights: Sequence[int],
+    charge: int,
+    standings: Sequence[MemberStanding],
+    least_loaded: bool,
+) -> int:
+    """The index (into the parallel sequences) of the eligible member to pick.
 
-def rank(credit: int, weight: int, charge: int, standing: MemberStanding) -> Rank:
-    """Sort key: the smallest key is the member to pick."""
-    due_in = Fraction(charge - credit, weight) if weight > 0 else Fraction(charge + abs(credit) + 1)
-    return (credit <= 0, due_in, -weight, standing.last_assigned_seq, standing.rep_id)
+    Least loaded puts fewest open leads ahead of the order above. The due time
+    `(charge - credit) / weight` is compared exactly as a whole number scaled by the weights'
+    least common multiple, not as a `Fraction`: one key is built per member per decision, in
+    one comprehension, so its cost is the decision's cost.
+    """
+    scale = lcm(*(w for i in eligible if (w := weights[i]) > 0))
+    keys = [
+        (
+            s.open if least_loaded else 0,
+            (c := credits[i]) <= 0,
+            (charge - c) * (scale // w) if (w := weights[i]) > 0 else (charge + abs(c) + 1) * scale,
+            -w,
+            s.last_assigned_seq,
+            s.rep_id,
+            i,
+        )
+        for i, s in zip(eligible, map(standings.__getitem__, eligible), strict=True)
+    ]
+    return min(keys)[-1]
