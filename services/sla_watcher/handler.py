@@ -36,8 +36,6 @@ from services.streaming.records import InputRecord, OutputRecord
 
 log = logging.getLogger(__name__)
 
-FINISHED = frozenset({TimerStatus.TOUCHED, TimerStatus.ESCALATED, TimerStatus.CLOSED})
-
 
 @dataclass(frozen=True)
 class WatcherTopics:
@@ -59,6 +57,9 @@ class WatcherTiming:
     """While the input lags, steps wait for it to be read, but never longer than this."""
     early_activity_wait_ms: int = 5_000
     """Activity read before its lead's assignment waits this long for it."""
+    max_due_per_tick: int = 1_000
+    """Entries a tick acts on per partition at most, the most overdue first: a flood of due
+    timers (after an outage) spreads over ticks, so no transaction outgrows its timeout."""
 
 
 @dataclass
@@ -96,7 +97,8 @@ class SlaHandler:
         `partition` the loop has not read to the end."""
         read_up_to = self._input_position(partition, now_ms, behind)
         outputs: list[OutputRecord] = []
-        for timer in list(self.store.waking(partition)):
+        due = self.store.waking(partition, until_ms=now_ms, limit=self.timing.max_due_per_tick)
+        for timer in list(due):
             if timer.status is TimerStatus.AWAITING_ASSIGNMENT:
                 if timer.deadline_ms is not None and now_ms >= timer.deadline_ms:
                     outputs += self._give_up(partition, timer, now_ms)
@@ -208,12 +210,7 @@ class SlaHandler:
         return dead_letters(self.topics.dead_letter, self.service, entry, reasons, now_ms)
 
     def _purge(self, partition: int, now_ms: int) -> None:
-        cutoff = now_ms - self.timing.retention_ms
-        idle = [
-            key
-            for key, timer in self.store.items(partition)
-            if timer.status in FINISHED and timer.updated_at_ms < cutoff
-        ]
+        idle = self.store.finished_before(partition, now_ms - self.timing.retention_ms)
         for key in idle:
             self.store.delete(partition, key)
         self.metrics.purged.inc(len(idle))
