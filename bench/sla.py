@@ -25,7 +25,6 @@ from bench.report import Figure
 from bench.router_service import publish_bench_config
 from services.leads.events import Assignment, DecisionTrace, Outcome, RequestKind
 from services.leads.topics import Topic
-from services.sla_watcher.timer_serde import TimerSerde
 from services.sla_watcher.timer_state import SlaTimer, TimerStatus
 from services.streaming.codec import PRESENT, AvroCodec
 from services.streaming.settings import KafkaSettings
@@ -109,7 +108,7 @@ def due_timer_record(index: int, lead: EncodedLead) -> Keyed:
         max_reassignments=2,
     )
     raw = {"lead": PRESENT + lead.value[HEADER_SIZE:]}
-    return Keyed(lead.lead_id.encode(), _timers().codec.encode(timer, raw=raw))
+    return Keyed(lead.lead_id.encode(), _timers().encode(timer, raw=raw))
 
 
 def measure(run: Run, kind: str, records: list[Keyed]) -> Figure:
@@ -195,5 +194,5 @@ def _assignments() -> AvroCodec[Assignment]:
 
 
 @cache
-def _timers() -> TimerSerde:
-    return TimerSerde()
+def _timers() -> AvroCodec[SlaTimer]:
+    return AvroCodec(SlaTimer)
