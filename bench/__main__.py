@@ -26,6 +26,7 @@ from bench.plot import write_png
 from bench.report import Report
 from bench.restore import run_restore
 from bench.router_throughput import run_router, run_scaling
+from bench.sla import run_sla
 from bench.speed_to_lead import run_speed_to_lead
 from bench.table import print_table
 from services.streaming.local_broker import LIBS_DIR
@@ -37,6 +38,7 @@ PARTS: dict[str, Callable[[Run], None]] = {
     "speed_to_lead": run_speed_to_lead,
     "ingest": run_ingest,
     "restore": run_restore,
+    "sla": run_sla,
     "scaling": run_scaling,
     "decision": run_decision_cost,
 }

@@ -3,9 +3,11 @@
 The records are the real state records with the services' own serdes, at representative sizes:
 per pool a `RotationState` of 8 members plus an `OpenLead` record for each of its 10 open leads
 (the router keeps them apart so the pool's record stays small), and per pending timer an
-`SlaTimer` that carries its lead. The figure is `StateStore.restore` over every partition,
-exactly what the loop runs on assignment; the same read with decoding skipped is reported
-beside it, so fetch and decode costs are apart.
+`SlaTimer` that carries its lead. The figure is the store's `restore` over every partition,
+exactly what the loop runs on assignment (`StateStore` for the pools, the watcher's
+`TimerStore` for the timers, which keeps each record as bytes and indexes it by its leading
+fields); the same read with decoding skipped is reported beside it, so fetch and decode costs
+are apart.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from services.leads.topics import Topic
 from services.router.rotation import MemberStanding, OpenLead, RotationRecord, RotationState
 from services.router.rotation_serde import rotation_serde
 from services.sla_watcher.timer_state import SlaTimer, TimerStatus
-from services.streaming.codec import AvroCodec
+from services.sla_watcher.timer_store import TimerStore, timer_serde
 from services.streaming.records import Serde
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import StateStore, read_to_end
@@ -104,21 +106,27 @@ def measure_restore(
     settings: KafkaSettings, *, pools: int, timers: int, report: Report, partitions: int = 4
 ) -> list[Figure]:
     rng = random.Random(11)
-    timer_codec = AvroCodec(SlaTimer)
-    timer_serde = Serde(encode=timer_codec.encode, decode=timer_codec.decode)
     rotation_items = (item for i in range(pools) for item in pool_records(i))
     timer_items = ((t.lead_id, t) for t in (sla_timer(i, rng) for i in range(timers)))
     figures = []
     pools_what = f"pools' rotation state ({pools:,} pools, {OPEN_LEADS_PER_POOL} open leads each)"
-    for topic, serde, items, label, what in (
+    for topic, serde, make_store, items, label, what in (
         (
             Topic.ROTATION_STATE,
             rotation_serde(),
+            lambda name: StateStore(name, rotation_serde()),
             rotation_items,
             "pools' rotation state",
             pools_what,
         ),
-        (Topic.SLA_TIMERS, timer_serde, timer_items, "pending SLA timers", "pending SLA timers"),
+        (
+            Topic.SLA_TIMERS,
+            timer_serde(),
+            TimerStore,
+            timer_items,
+            "pending SLA timers",
+            "pending SLA timers",
+        ),
     ):
         name = settings.topic(topic)
         records = list(_encoded(items, serde))
@@ -126,8 +134,7 @@ def measure_restore(
         size = round(sum(len(r.value) for r in records) / max(1, len(records)))
         figures += _time_restore(
             settings,
-            name,
-            serde,
+            make_store(name),
             count=len(records),
             size=size,
             label=label,
@@ -140,8 +147,7 @@ def measure_restore(
 
 def _time_restore(
     settings: KafkaSettings,
-    topic: str,
-    serde: Serde[Any],
+    store: StateStore[Any],
     *,
     count: int,
     size: int,
@@ -150,9 +156,8 @@ def _time_restore(
     report: Report,
     partitions: int,
 ) -> list[Figure]:
-    numbers = list(range(partitions))
+    numbers, topic = list(range(partitions)), store.topic
     raw_s = _timed(lambda: read_to_end(settings, topic, numbers, lambda p, k, v: None))
-    store: StateStore[Any] = StateStore(topic, serde)
     restore_s = _timed(lambda: store.restore(settings, numbers))
     restored = len(store)
     short_topic = topic.split(".", 1)[1]
@@ -166,7 +171,10 @@ def _time_restore(
                 name=f"restore {label}",
                 value=restore_s,
                 unit="s",
-                timed=f"StateStore.restore of {base}: read to the high watermark and decode",
+                timed=(
+                    f"{type(store).__name__}.restore of {base}: read to the high watermark and "
+                    "decode (TimerStore: index by the leading fields, decode when touched)"
+                ),
                 count=restored,
                 details={
                     "records_per_s": round(count / max(restore_s, 1e-9)),

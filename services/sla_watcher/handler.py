@@ -28,15 +28,13 @@ from services.sla_watcher.policies import owner_context
 from services.sla_watcher.steps import fire_due
 from services.sla_watcher.timer_state import ParkedRecord, SlaTimer, TimerStatus
 from services.sla_watcher.timer_store import TimerStore
-from services.sla_watcher.transitions import on_assignment, park
+from services.sla_watcher.transitions import OwnerContext, on_assignment, park
 from services.streaming.codec import AvroCodec
 from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.errors import FatalError, InvalidRecord
 from services.streaming.records import InputRecord, OutputRecord
 
 log = logging.getLogger(__name__)
-
-FINISHED = frozenset({TimerStatus.TOUCHED, TimerStatus.ESCALATED, TimerStatus.CLOSED})
 
 
 @dataclass(frozen=True)
@@ -59,6 +57,9 @@ class WatcherTiming:
     """While the input lags, steps wait for it to be read, but never longer than this."""
     early_activity_wait_ms: int = 5_000
     """Activity read before its lead's assignment waits this long for it."""
+    max_due_per_tick: int = 1_000
+    """Entries a tick acts on per partition at most, the most overdue first: a flood of due
+    timers (after an outage) spreads over ticks, so no transaction outgrows its timeout."""
 
 
 @dataclass
@@ -79,6 +80,9 @@ class SlaHandler:
     _last_sweep: dict[int, int] = field(default_factory=dict)
     _read_up_to: dict[tuple[str, int], int] = field(default_factory=dict)
     """Newest record time handled per input partition."""
+    _contexts: dict[tuple[str, str | None], OwnerContext] = field(default_factory=dict)
+    """`owner_context` per (pool, rep) under `_contexts_of`: a pure function of the config."""
+    _contexts_of: RoutingConfig | None = None
 
     def handle(self, record: InputRecord) -> list[OutputRecord]:
         where = (record.topic, record.partition)
@@ -97,7 +101,8 @@ class SlaHandler:
         `partition` the loop has not read to the end."""
         read_up_to = self._input_position(partition, now_ms, behind)
         outputs: list[OutputRecord] = []
-        for timer in list(self.store.waking(partition)):
+        due = self.store.waking(partition, until_ms=now_ms, limit=self.timing.max_due_per_tick)
+        for timer in list(due):
             if timer.status is TimerStatus.AWAITING_ASSIGNMENT:
                 if timer.deadline_ms is not None and now_ms >= timer.deadline_ms:
                     outputs += self._give_up(partition, timer, now_ms)
@@ -146,9 +151,9 @@ class SlaHandler:
             last_owner = (
                 current.previous_owners[-1] if current and current.previous_owners else None
             )
-            context = owner_context(config, assignment.requested_pool_id, last_owner)
+            context = self._owner_context(config, assignment.requested_pool_id, last_owner)
         else:
-            context = owner_context(config, assignment.pool_id, assignment.rep_id)
+            context = self._owner_context(config, assignment.pool_id, assignment.rep_id)
             if context.terms is None and assignment.outcome is Outcome.ASSIGNED:
                 log.warning(
                     "lead %s: pool %s has no SLA policy (%s): tracked, not timed",
@@ -161,6 +166,19 @@ class SlaHandler:
         for early in parked:
             outputs += self._activity_record(restored(early), replayed=True)
         return outputs
+
+    def _owner_context(
+        self, config: RoutingConfig | None, pool_id: str, rep_id: str | None
+    ) -> OwnerContext:
+        """`owner_context`, worked out once per config version, pool and rep: it was a quarter
+        of an assignment's CPU, spent on the config's pydantic lookups."""
+        if config is not self._contexts_of:
+            self._contexts.clear()
+            self._contexts_of = config
+        context = self._contexts.get((pool_id, rep_id))
+        if context is None:
+            context = self._contexts[pool_id, rep_id] = owner_context(config, pool_id, rep_id)
+        return context
 
     def _activity_record(self, record: InputRecord, replayed: bool = False) -> list[OutputRecord]:
         """Apply activity; park it when its lead has no assignment yet (see early_activity).
@@ -216,12 +234,7 @@ class SlaHandler:
         return self.dead_letters
 
     def _purge(self, partition: int, now_ms: int) -> None:
-        cutoff = now_ms - self.timing.retention_ms
-        idle = [
-            key
-            for key, timer in self.store.items(partition)
-            if timer.status in FINISHED and timer.updated_at_ms < cutoff
-        ]
+        idle = self.store.finished_before(partition, now_ms - self.timing.retention_ms)
         for key in idle:
             self.store.delete(partition, key)
         self.metrics.purged.inc(len(idle))

@@ -25,6 +25,10 @@ class TimerStatus(StrEnum):
     AWAITING_ASSIGNMENT = "awaiting_assignment"
 
 
+FINISHED = frozenset({TimerStatus.TOUCHED, TimerStatus.ESCALATED, TimerStatus.CLOSED})
+"""Stopped for good: kept only so late activity is recognised, purged once idle."""
+
+
 class ParkedRecord(BaseModel):
     """An input record kept whole in state (activity that came before its assignment)."""
 
@@ -41,8 +45,9 @@ class ParkedRecord(BaseModel):
 class SlaTimer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    lead_id: str
     status: TimerStatus
+    updated_at_ms: int
+    lead_id: str
     assignment_id: str
     pool_id: str
     policy_id: str
@@ -61,7 +66,6 @@ class SlaTimer(BaseModel):
     max_reassignments: int = 0
     escalate_to: str = "manager"
     touched_at_ms: int | None = None
-    updated_at_ms: int
     lead: Lead | None = None
     parked: tuple[ParkedRecord, ...] = ()
 
@@ -83,6 +87,11 @@ class SlaTimer(BaseModel):
             return self.deadline_ms
         step = self.next_step()
         return None if step is None else step[1]
+
+    @property
+    def wakes_at_ms(self) -> int | None:
+        """`wakes_at()`, as the schema's first field: what the timer store indexes."""
+        return self.wakes_at()
 
     def due_step(self, now_ms: int, grace_ms: int) -> tuple[EscalationStep, int] | None:
         step = self.next_step()

@@ -19,10 +19,10 @@ SCALE = 0.01
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_quick_passthrough_and_restore_write_a_complete_report(
+def test_quick_passthrough_restore_and_sla_write_a_complete_report(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    command = [sys.executable, "-m", "bench", "--quick", "--parts", "passthrough,restore"]
+    command = [sys.executable, "-m", "bench", "--quick", "--parts", "passthrough,restore,sla"]
     command += ["--scale", str(SCALE), "--bootstrap", kafka_bootstrap, "--out", str(tmp_path)]
     result = subprocess.run(
         command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=240, check=False
@@ -44,6 +44,10 @@ def test_quick_passthrough_and_restore_write_a_complete_report(
         ("restore", "restore pools' rotation state"),
         ("restore", "restore pending SLA timers"),
         ("ratio", "loop passthrough ÷ raw passthrough"),
+        ("sla", "SLA timers started"),
+        ("sla", "SLA escalations fired"),
+        ("ratio", "SLA timers started ÷ raw passthrough"),
+        ("ratio", "SLA escalations fired ÷ raw passthrough"),
     }
     assert expected <= set(figures)
     for figure in report["figures"]:
@@ -56,3 +60,5 @@ def test_quick_passthrough_and_restore_write_a_complete_report(
     )
     assert figures[("restore", "restore pools' rotation state")]["count"] > sizes["pools"]
     assert figures[("restore", "restore pending SLA timers")]["count"] == sizes["timers"]
+    assert figures[("sla", "SLA timers started")]["count"] == sizes["timers"]
+    assert figures[("sla", "SLA escalations fired")]["count"] == sizes["timers"]

@@ -26,7 +26,7 @@ from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.errors import DecodeError, PermanentError
 from services.streaming.metrics import RuntimeMetrics
 from services.streaming.records import InputRecord, OutputRecord
-from tests.unit.sla_watcher.builders import MINUTE, T0, make_activity, make_assignment
+from tests.unit.sla_watcher.builders import HOUR, MINUTE, T0, make_activity, make_assignment
 from tests.unit.sla_watcher.config_builders import make_config
 
 TOPICS = WatcherTopics(
@@ -39,7 +39,7 @@ DEADLINE = T0 + 5 * MINUTE
 
 
 class Harness:
-    def __init__(self, config: RoutingConfig | None = None) -> None:
+    def __init__(self, config: RoutingConfig | None = None, max_due_per_tick: int = 1_000) -> None:
         self.registry = CollectorRegistry()
         self.store = TimerStore("sla.timers")
         self.store.adopt(0)
@@ -55,6 +55,7 @@ class Harness:
                 sweep_interval_ms=0,
                 max_catch_up_ms=MINUTE,
                 early_activity_wait_ms=WAIT,
+                max_due_per_tick=max_due_per_tick,
             ),
         )
         counter = RuntimeMetrics.create(self.registry).dead_letters
@@ -140,6 +141,20 @@ def test_due_timer_fires_escalation_and_reassign_request_with_deterministic_ids(
     assert timer is not None and timer.status is TimerStatus.AWAITING_OWNER
     assert h.metric("leadrouter_sla_breaches_total", pool="inside", step="reassign") == 1
     assert h.metric("leadrouter_sla_reassignments_total", pool="inside") == 1
+
+
+def test_a_flood_of_due_timers_spreads_over_ticks_most_overdue_first() -> None:
+    h = Harness(max_due_per_tick=2)
+    for n, lead_id in enumerate(["lead-c", "lead-a", "lead-b"]):
+        h.batch(TOPICS.assignments, lead_id, AvroCodec(Assignment).encode(
+            make_assignment(lead_id, decided_at_ms=T0 + n * MINUTE)), T0)  # fmt: skip
+    h.store.commit()
+    late = T0 + HOUR
+    first = list(dict.fromkeys(e.lead_id for e in escalations(h.handler.tick(0, late))))
+    h.store.commit()
+    second = list(dict.fromkeys(e.lead_id for e in escalations(h.handler.tick(0, late))))
+    assert first == ["lead-a", "lead-c"]  # lead-c (assigned first) and lead-a, in key order
+    assert second == ["lead-b"]
 
 
 def test_notify_fires_at_half_the_deadline() -> None:

@@ -1,21 +1,62 @@
-"""The timer store's running set follows the committed map through commits and rollbacks."""
+"""The timer store's index follows the committed map through commits and rollbacks, and a
+restored partition is indexed from its records' leading fields without decoding them."""
 
 from __future__ import annotations
 
+import io
+import struct
+
+import fastavro
 from hypothesis import given
 from hypothesis import strategies as st
 
 from services.sla_watcher.steps import fire_due
-from services.sla_watcher.timer_state import ParkedRecord, SlaTimer
+from services.sla_watcher.timer_serde import Standing, TimerSerde
+from services.sla_watcher.timer_state import ParkedRecord, SlaTimer, TimerStatus
 from services.sla_watcher.timer_store import TimerStore, timer_serde
 from services.sla_watcher.transitions import on_assignment, park
-from tests.unit.sla_watcher.builders import MINUTE, T0, make_assignment, make_context
+from services.streaming.codec import MAGIC, SCHEMA_DIR, _parse_all, fingerprint
+from services.streaming.records import Serde
+from tests.unit.sla_watcher.builders import MINUTE, T0, make_assignment, make_context, make_lead
 
 
 def timer(lead_id: str = "lead-1") -> SlaTimer:
-    state = on_assignment(None, make_assignment(lead_id), make_context(), T0).state
+    assignment = make_assignment(lead_id, lead=make_lead(lead_id))
+    state = on_assignment(None, assignment, make_context(), T0).state
     assert state is not None
     return state
+
+
+def restored(entries: dict[str, SlaTimer]) -> TimerStore:
+    """A store that restored partition 0 from these entries' state records."""
+    serde = timer_serde()
+    store = TimerStore("sla.timers")
+    store.adopt_records(0, {key: serde.encode(entry) for key, entry in entries.items()})
+    return store
+
+
+def counting_decodes(store: TimerStore) -> list[str]:
+    """The lead ids `store` decodes from now on, in order."""
+    decoded: list[str] = []
+    serde = store.serde
+
+    def decode(data: bytes) -> SlaTimer:
+        entry = serde.decode(data)
+        decoded.append(entry.lead_id)
+        return entry
+
+    store.serde = Serde(encode=serde.encode, decode=decode)
+    return decoded
+
+
+def previous_schema_record(entry: SlaTimer) -> bytes:
+    """`entry` as the watcher wrote it before `wakes_at_ms` led the record (history v2)."""
+    versions = _parse_all(sorted((SCHEMA_DIR / "history" / "v2").glob("*.avsc")))
+    schema = versions["io.leadrouter.SlaTimer"]
+    out = io.BytesIO()
+    out.write(MAGIC + struct.pack("<Q", fingerprint(schema)))
+    fastavro.schemaless_writer(out, schema, entry.model_dump())
+    return out.getvalue()
 
 
 def running_ids(store: TimerStore) -> list[str]:
@@ -90,7 +131,7 @@ OPS = st.lists(
 
 
 @given(ops=OPS)
-def test_waking_index_always_agrees_with_the_entries(ops: list[tuple[str, str]]) -> None:
+def test_index_always_agrees_with_the_entries(ops: list[tuple[str, str]]) -> None:
     store = TimerStore("sla.timers")
     store.adopt(0)
     for op, key in ops:
@@ -106,3 +147,62 @@ def test_waking_index_always_agrees_with_the_entries(ops: list[tuple[str, str]])
             store.rollback()
         expected = sorted(k for k, t in store.items(0) if t.wakes_at() is not None)
         assert running_ids(store) == expected
+        running = sum(1 for _, t in store.items(0) if t.next_step() is not None)
+        assert store.running_count(0) == running
+
+
+def test_a_records_leading_fields_give_its_standing_without_decoding_it() -> None:
+    serde = TimerSerde()
+    for entry in (
+        timer(),
+        timer().model_copy(update={"status": TimerStatus.TOUCHED, "updated_at_ms": T0 + 7}),
+        park(None, ParkedRecord(topic="a", partition=0, offset=1, timestamp_ms=T0),
+             "lead-2", T0, 5_000).state,
+    ):  # fmt: skip
+        assert entry is not None
+        assert serde.standing(serde.encode(entry)) == Standing.of(entry)
+
+
+def test_restore_decodes_only_the_timers_a_tick_acts_on() -> None:
+    later = timer("b").model_copy(update={"deadline_ms": T0 + 60 * MINUTE, "notify_due_ms": ()})
+    store = restored({"a": timer("a"), "b": later})
+    decoded = counting_decodes(store)
+    assert store.running_count(0) == 2
+    assert [t.lead_id for t in store.waking(0, until_ms=T0 + 10 * MINUTE)] == ["a"]
+    assert decoded == ["a"]
+
+
+def test_a_restored_timer_reads_back_equal_to_what_was_written() -> None:
+    written = timer("a")
+    store = restored({"a": written})
+    assert store.get(0, "a") == written
+    assert dict(store.items(0)) == {"a": written}
+
+
+def test_a_timer_rewritten_after_restore_replaces_its_restored_record() -> None:
+    store = restored({"a": timer("a")})
+    touched = timer("a").model_copy(update={"status": TimerStatus.TOUCHED, "updated_at_ms": T0})
+    store.put(0, "a", touched)
+    store.commit()
+    assert store.get(0, "a") == touched
+    assert store.running_count(0) == 0 and store.finished_before(0, T0 + 1) == ["a"]
+
+
+def test_a_record_written_by_the_previous_schema_is_restored_with_its_standing() -> None:
+    written = timer("a")
+    store = TimerStore("sla.timers")
+    store.adopt_records(0, {"a": previous_schema_record(written)})
+    wakes_at = written.wakes_at()
+    assert wakes_at is not None
+    assert [t.lead_id for t in store.waking(0, until_ms=wakes_at - 1)] == []
+    assert [t.lead_id for t in store.waking(0, until_ms=wakes_at)] == ["a"]
+    assert store.get(0, "a") == written and store.running_count(0) == 1
+
+
+def test_only_finished_entries_idle_before_the_cutoff_are_purge_candidates() -> None:
+    finished = timer("b").model_copy(update={"status": TimerStatus.CLOSED, "updated_at_ms": T0})
+    recent = finished.model_copy(update={"lead_id": "c", "updated_at_ms": T0 + 2 * MINUTE})
+    store = restored({"a": timer("a"), "b": finished, "c": recent})
+    decoded = counting_decodes(store)
+    assert store.finished_before(0, T0 + MINUTE) == ["b"]
+    assert decoded == []
