@@ -6,7 +6,8 @@
     │   ├── DecodeError       bytes that are not a record of the expected schema
     │   ├── InvalidRecord     a well-formed record the domain refuses (names the field)
     │   │   └── InvalidLead   a channel's payload that is no usable lead
-    │   │                     (services.ingest.rejection)
+    │   │       │             (services.ingest.rejection)
+    │   │       └── LeadTooLarge  a lead over the topic's message size (HTTP 413, SMTP 552)
     │   ├── ConfigInvalid     a routing config document, every problem with its path
     │   │                     (services.leads.config_errors)
     │   ├── Refused           an HTTP request answered with its problem document

@@ -10,7 +10,7 @@ from services.demo.ports import PortError
 from services.demo.stack import StackError
 from services.ingest.problems import Refused
 from services.ingest.publisher import BrokerUnavailable
-from services.ingest.rejection import InvalidLead
+from services.ingest.rejection import InvalidLead, LeadTooLarge
 from services.leads.config_errors import ConfigInvalid
 from services.streaming import errors
 from services.streaming.avro_binary import Unsupported
@@ -40,6 +40,7 @@ from services.streaming.local_broker import BrokerError
         (BrokerError, FatalError),
         (StackError, FatalError),
         (OutputsRefused, PermanentError),
+        (LeadTooLarge, InvalidLead),
         (StopRequested, FatalError),
     ],
 )
