@@ -74,10 +74,27 @@ class TransactionCalls:
         self.stop_grace_s = stop_grace_s
         self.retrying_since: float | None = None
         """Set while a call is being retried: the loop cannot commit then, so it is not ready."""
+        self.calling_since: float | None = None
+        """When the call under way began: a call can block past its timeout (librdkafka waits
+        out its request timeout for a broker that does not answer), so readiness looks here
+        rather than waiting for the call to fail."""
 
     def call(self, what: str, call: Callable[[float], T]) -> T:
         """`call(timeout_s)` until it succeeds; re-raise what retrying cannot mend."""
-        deadline = self.clock.monotonic() + self.deadline_s
+        self.calling_since = self.clock.monotonic()
+        try:
+            return self._call(what, call, self.calling_since + self.deadline_s)
+        finally:
+            self.calling_since = None
+
+    def stuck_since(self, now: float, slow_s: float) -> float | None:
+        """Since when calls have been failing, or one has been blocked for over `slow_s`."""
+        if self.retrying_since is not None:
+            return self.retrying_since
+        calling = self.calling_since
+        return calling if calling is not None and now - calling > slow_s else None
+
+    def _call(self, what: str, call: Callable[[float], T], deadline: float) -> T:
         while True:
             try:
                 result = call(self.slice_s)

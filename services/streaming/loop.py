@@ -165,7 +165,7 @@ class TransactionalLoop:
             return Health(True, False, f"{name}: draining")
         if stalled_s > self.s.stall_after_s:
             return Health(False, False, f"{name}: no loop turn for {stalled_s:.0f} s")
-        failing = self._failing_since or self.calls.retrying_since
+        failing = self._failing_since or self.calls.stuck_since(now, self.s.slow_call_s)
         if failing is not None:
             reason = self._failure or "the broker does not answer"
             return Health(True, False, f"{name}: cannot commit for {now - failing:.0f} s: {reason}")

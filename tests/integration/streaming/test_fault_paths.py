@@ -252,7 +252,10 @@ def slow_loop(
 
     app.processor.handle = slow
     registry = CollectorRegistry()
-    loop = TransactionalLoop(app.processor, settings, LoopSettings(), registry=registry)
+    # The broker must not time the frozen transaction out: librdkafka reports that as fenced,
+    # which stops the loop for its restart to take over (not what these tests look at).
+    patient = LoopSettings(transaction_timeout_ms=60_000)
+    loop = TransactionalLoop(app.processor, settings, patient, registry=registry)
     return loop, settings, registry
 
 
