@@ -1,12 +1,13 @@
-"""leadrouter-router: wiring only (settings -> clients -> loops).
+"""leadrouter-router: wiring only (settings -> clients -> loop).
 
     leadrouter-router --instance 0 [--stage all|triage|assign]
 
-Each running copy takes a distinct `--instance` slot (its stable transactional ids and static
-group membership). It waits for a routing config to be published before it starts deciding,
-serves metrics on METRICS_HOST:ROUTER_METRICS_PORT (default 0.0.0.0:9102), and on SIGTERM or
-SIGINT commits what is open and exits 0. A bad environment variable is logged, naming it, and
-exits 2.
+`--stage all` (the default) runs triage and assign fused on one loop; `--stage triage` or
+`assign` runs one of them (see app.py). Each running copy takes a distinct `--instance` slot
+(its stable transactional id and static group membership). It waits for a routing config to
+be published before it starts deciding, serves metrics on METRICS_HOST:ROUTER_METRICS_PORT
+(default 0.0.0.0:9102), and on SIGTERM or SIGINT commits what is open and exits 0. A bad
+environment variable is logged, naming it, and exits 2.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import logging
 import sys
 import time
 
+from prometheus_client import CollectorRegistry
+
 from services.router.app import RouterSettings, Stage, build_router
 from services.router.config_source import read_published
 from services.streaming.errors import FatalError, SettingsInvalid, TransientError
-from services.streaming.metrics import combined, serve_metrics
+from services.streaming.metrics import serve_metrics
 from services.streaming.settings import KafkaSettings, MetricsSettings
-from services.streaming.shutdown import install_stop_signals
 
 log = logging.getLogger("leadrouter.router")
 
@@ -47,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Stage,
         choices=list(Stage),
         default=Stage.ALL,
-        help="run both stages (default) or one, to scale them apart",
+        help="both stages fused on one loop (default), or one of them, to scale them apart",
     )
     parser.add_argument("--no-metrics", action="store_true", help="do not serve /metrics")
     args = parser.parse_args(argv)
@@ -59,12 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         wait_for_config(kafka)
-        router = build_router(kafka, settings, instance=args.instance, stage=args.stage)
+        registry = CollectorRegistry()
+        loop = build_router(
+            kafka, settings, instance=args.instance, stage=args.stage, registry=registry
+        )
         if not args.no_metrics:
-            health = combined(loop.health for loop in router.loops)
-            serve_metrics(router.registry, settings.metrics_port, metrics.host, health=health)
-        install_stop_signals(router.stop, "leadrouter-router")
-        router.run()
+            serve_metrics(registry, settings.metrics_port, metrics.host, health=loop.health)
+        loop.serve()
     except (FatalError, TransientError) as exc:
         log.error("stopping: %s", exc)
         return 1

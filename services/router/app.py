@@ -1,26 +1,27 @@
-"""The router's two processors wired onto the exactly-once loop, one loop per thread.
+"""The router's two stages wired onto the exactly-once loop.
 
     leads.inbound    -> triage (state router.identity)  -> routing.requests
     routing.requests -> assign (state router.rotation)   -> leads.assignments, router.owners,
                                                             routing.requests (fallbacks)
 
-Each processor follows `routing.config` through its own table (a table belongs to one loop);
-assign also follows `reps.presence`. Both loops take the same instance slot, so a restarted
-process fences its predecessor's two transactional ids and takes its partitions straight back.
-If either loop stops on an error the other is stopped too and the process exits non-zero: a
-half-running router would leave one stage silently idle.
+By default (`--stage all`) both stages are one processor (`processor.fuse`) on one loop: one
+consumer reads both inputs, and one transaction per batch commits triage's requests, assign's
+assignments, both stores' writes and both inputs' offsets, with one config table shared by
+the two. That needs leads.inbound, routing.requests and both state topics co-partitioned.
+`--stage triage` or `--stage assign` runs one stage on a loop of its own, to scale them apart.
+
+A stage's consumer group differs between the layouts (leadrouter-router when fused,
+leadrouter-triage and leadrouter-assign when split). On start, each group takes over, per
+partition, from the furthest offset any layout committed (`adopt_offsets`), so switching the
+layout neither reads a lead again nor skips one; stop the old layout before starting the new.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from enum import StrEnum
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.metrics_core import Metric
 from pydantic_settings import SettingsConfigDict
 
 from services.leads.events import RepPresence
@@ -30,12 +31,15 @@ from services.router.config_source import ActiveConfig, config_table
 from services.router.metrics import RouterMetrics
 from services.router.presence import PresenceBook, PresenceView
 from services.router.rotation_serde import rotation_serde
+from services.router.triage import APP_ID as TRIAGE_APP_ID
 from services.router.triage import build_triage_processor
 from services.streaming.admin import require_co_partitioned
 from services.streaming.codec import AvroCodec
 from services.streaming.env_settings import EnvSettings
 from services.streaming.errors import DecodeError
+from services.streaming.group_offsets import adopt_offsets
 from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
+from services.streaming.processor import fuse
 from services.streaming.records import Clock, Serde, SystemClock
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import StateStore
@@ -44,6 +48,7 @@ from services.streaming.tables import GlobalTable
 log = logging.getLogger(__name__)
 
 ASSIGN_APP_ID = "leadrouter-assign"
+ROUTER_APP_ID = "leadrouter-router"
 
 
 class RouterSettings(EnvSettings):
@@ -108,9 +113,13 @@ class FollowedPresence:
 
 
 def build_assign_processor(
-    kafka: KafkaSettings, registry: CollectorRegistry, clock: Clock
+    kafka: KafkaSettings,
+    registry: CollectorRegistry,
+    clock: Clock,
+    active: ActiveConfig | None = None,
 ) -> Processor:
-    """The assign processor; FatalError if routing.requests and router.rotation differ."""
+    """The assign processor; FatalError if routing.requests and router.rotation differ.
+    Without `active`, it follows `routing.config` through a table of its own."""
     topics = AssignTopics(
         requests=kafka.topic(Topic.ROUTING_REQUESTS),
         assignments=kafka.topic(Topic.ASSIGNMENTS),
@@ -118,7 +127,7 @@ def build_assign_processor(
     )
     store = StateStore(kafka.topic(Topic.ROTATION_STATE), rotation_serde())
     require_co_partitioned(kafka, [topics.requests, store.topic])
-    active = ActiveConfig(config_table(kafka))
+    active = active or ActiveConfig(config_table(kafka))
     presence = FollowedPresence(presence_table(kafka))
     handler = AssignHandler(
         topics=topics,
@@ -138,60 +147,28 @@ def build_assign_processor(
     )
 
 
-class MergedRegistries:
-    """One /metrics view over several registries, merging families that share a name.
-
-    Each loop registers the runtime metrics in a registry of its own (they would collide in
-    one); their samples carry an `app` label, so merging them by family name is lossless.
-    """
-
-    def __init__(self, registries: Iterable[CollectorRegistry]) -> None:
-        self.registries = tuple(registries)
-
-    def collect(self) -> Iterator[Metric]:
-        merged: dict[str, Metric] = {}
-        for registry in self.registries:
-            for family in registry.collect():
-                seen = merged.get(family.name)
-                if seen is None:
-                    merged[family.name] = family
-                else:
-                    seen.samples.extend(family.samples)
-        yield from merged.values()
+def build_router_processor(
+    kafka: KafkaSettings, registry: CollectorRegistry, clock: Clock, stage: Stage = Stage.ALL
+) -> Processor:
+    """The processor `--stage` names: both stages fused (one loop, one transaction), or one."""
+    if stage is Stage.TRIAGE:
+        return build_triage_processor(kafka, registry=registry)
+    if stage is Stage.ASSIGN:
+        return build_assign_processor(kafka, registry, clock)
+    active = ActiveConfig(config_table(kafka))  # one config for both stages of a batch
+    triage = build_triage_processor(kafka, active, registry)
+    assign = build_assign_processor(kafka, registry, clock, active)
+    require_co_partitioned(kafka, [*triage.inputs, *assign.inputs])
+    return fuse(kafka.topic(ROUTER_APP_ID), triage, assign)
 
 
-@dataclass
-class Router:
-    """The loops of one router process and the registry that serves their metrics."""
-
-    loops: list[TransactionalLoop]
-    registry: CollectorRegistry
-    failures: list[BaseException] = field(default_factory=list)
-
-    def run(self) -> None:
-        """Run every loop in its own thread until all stop; re-raise the first failure."""
-        threads = [
-            threading.Thread(target=self._run_one, args=(loop,), name=loop.p.app_id)
-            for loop in self.loops
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if self.failures:
-            raise self.failures[0]
-
-    def stop(self, *_: object) -> None:
-        for loop in self.loops:
-            loop.stop()
-
-    def _run_one(self, loop: TransactionalLoop) -> None:
-        try:
-            loop.run()
-        except BaseException as exc:
-            log.exception("%s stopped on an error; stopping the router", loop.p.app_id)
-            self.failures.append(exc)
-            self.stop()
+def layouts(kafka: KafkaSettings) -> dict[str, tuple[str, ...]]:
+    """Per router input, every consumer group that may have read it (fused or split)."""
+    router, triage, assign = (kafka.topic(a) for a in (ROUTER_APP_ID, TRIAGE_APP_ID, ASSIGN_APP_ID))
+    return {
+        kafka.topic(Topic.INBOUND): (router, triage),
+        kafka.topic(Topic.ROUTING_REQUESTS): (router, assign),
+    }
 
 
 def build_router(
@@ -201,25 +178,16 @@ def build_router(
     instance: int,
     stage: Stage = Stage.ALL,
     clock: Clock | None = None,
-) -> Router:
+    registry: CollectorRegistry | None = None,
+) -> TransactionalLoop:
+    """The router's loop, its group first taking over from any other layout's offsets."""
     clock = clock or SystemClock()
+    registry = registry or CollectorRegistry()
+    processor = build_router_processor(kafka, registry, clock, stage)
+    adopt_offsets(kafka, processor.app_id, {t: layouts(kafka)[t] for t in processor.inputs})
     loop_settings = LoopSettings(
         instance=instance,
         commit_interval_ms=settings.commit_interval_ms,
         session_timeout_ms=settings.session_timeout_ms,
     )
-    registries: list[CollectorRegistry] = []
-    loops = []
-    if stage in (Stage.ALL, Stage.TRIAGE):
-        registry = CollectorRegistry()
-        processor = build_triage_processor(kafka, registry=registry)
-        loops.append(TransactionalLoop(processor, kafka, loop_settings, registry, clock))
-        registries.append(registry)
-    if stage in (Stage.ALL, Stage.ASSIGN):
-        registry = CollectorRegistry()
-        processor = build_assign_processor(kafka, registry, clock)
-        loops.append(TransactionalLoop(processor, kafka, loop_settings, registry, clock))
-        registries.append(registry)
-    served = CollectorRegistry(auto_describe=False)
-    served.register(MergedRegistries(registries))
-    return Router(loops, served)
+    return TransactionalLoop(processor, kafka, loop_settings, registry, clock)

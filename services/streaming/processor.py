@@ -59,3 +59,42 @@ class LoopSettings:
     stall_after_s: float = 180.0
     """A loop that has not turned for this long is not live (longer than any restore)."""
     extra_consumer_config: dict[str, Any] = field(default_factory=dict)
+
+
+def fuse(app_id: str, *processors: Processor) -> Processor:
+    """Several processors as one: one consumer over all their inputs, one transaction for all
+    their outputs, state writes and offsets (as a Kafka Streams thread runs several
+    sub-topologies under one producer). Each record goes to the processor that reads its topic.
+
+    The inputs must be co-partitioned with each other as well as with every store: the loop
+    restores each store for the partition numbers it is assigned. Tables shared by two
+    processors (the same object) are loaded and refreshed once. A processor with a tick or a
+    bound dead-letter sink cannot be fused: neither would know which of its inputs to serve.
+    """
+    routes: dict[str, Handler] = {}
+    for processor in processors:
+        if processor.tick is not None or processor.bind_dead_letters is not None:
+            raise ValueError(f"{processor.app_id}: a ticking processor cannot be fused")
+        for topic in processor.inputs:
+            if topic in routes:
+                raise ValueError(f"{topic} is read by two of the fused processors")
+            routes[topic] = processor.handle
+    letters = {p.dead_letter_topic for p in processors} - {None}
+    if len(letters) > 1:
+        raise ValueError(f"fused processors must share one dead-letter topic, not {letters}")
+    tables: list[GlobalTable[Any]] = []
+    for table in (t for p in processors for t in p.tables):
+        if not any(table is kept for kept in tables):
+            tables.append(table)
+
+    def handle(record: InputRecord) -> Iterable[OutputRecord]:
+        return routes[record.topic](record)
+
+    return Processor(
+        app_id=app_id,
+        inputs=list(routes),
+        handle=handle,
+        stores=[store for p in processors for store in p.stores],
+        tables=tables,
+        dead_letter_topic=next(iter(letters), None),
+    )

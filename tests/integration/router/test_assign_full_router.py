@@ -1,7 +1,7 @@
 """The whole router process (`--stage all`): leads in on leads.inbound, decisions out.
 
-Triage and assign run on their own loops in one process; every lead comes out as exactly one
-assignment, the owner table gets its facts, and one /metrics endpoint shows both stages.
+Triage and assign run fused on one loop; every lead comes out as exactly one assignment, the
+owner table gets its facts, and one /metrics endpoint shows both stages.
 """
 
 from __future__ import annotations
@@ -97,11 +97,14 @@ def test_leads_in_come_out_as_one_assignment_each_with_owner_facts_and_metrics(
         assert decision.lead is not None
         assert facts[f"person:{decision.lead.identity_key}"] == decision.rep_id
 
+    app = topics.topic("leadrouter-router")
+    inbound, requests = topics.topic(Topic.INBOUND), topics.topic(Topic.ROUTING_REQUESTS)
     for series in (
         "leadrouter_triage_leads_total",
         "leadrouter_assignments_total",
         "leadrouter_decision_seconds_count",
-        f'leadrouter_records_processed_total{{app="{topics.topic("leadrouter-triage")}"',
-        f'leadrouter_records_processed_total{{app="{topics.topic("leadrouter-assign")}"',
+        # both stages on one loop: one app, its records counted per input topic
+        f'leadrouter_records_processed_total{{app="{app}",topic="{inbound}"',
+        f'leadrouter_records_processed_total{{app="{app}",topic="{requests}"',
     ):
         assert series in metrics, series

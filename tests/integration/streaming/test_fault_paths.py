@@ -30,6 +30,7 @@ from services.streaming.records import InputRecord, OutputRecord, Serde
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import StateStore
 from tests.integration.streaming.counting_app import INPUT, OUTPUT, STATE
+from tests.integration.streaming.loop_runner import Running
 from tests.integration.streaming.test_exactly_once import Instance
 from tests.integration.streaming.test_runtime import consume_all
 
@@ -93,25 +94,15 @@ class Counting:
 
 
 def run_until(loop: TransactionalLoop, settings: KafkaSettings, outputs: int, letters: int):  # type: ignore[no-untyped-def]
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            loop.run()
-        except BaseException as exc:
-            failures.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    running = Running(loop)
     try:
         out = consume_all(settings, settings.topic("out"), outputs, timeout_s=60)
         dead = consume_all(settings, settings.topic(Topic.DEAD_LETTER), letters, timeout_s=30)
         wait_until_ready(loop)
     finally:
-        loop.stop()
-        thread.join(30)
-    assert not failures, failures
-    assert not thread.is_alive()
+        running.stop()
+    assert not running.failures, running.failures
+    assert not running.thread.is_alive()
     return [m.value() for m in out], [AvroCodec(DeadLetter).decode(m.value()) for m in dead]
 
 

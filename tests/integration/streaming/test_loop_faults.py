@@ -10,7 +10,6 @@ and a record whose output the broker refuses is dead-lettered while the rest go 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
 from services.streaming.records import InputRecord, OutputRecord
 from tests.integration.streaming.backends import Backend, values
 from tests.integration.streaming.counting_app import INPUT, OUTPUT, STATE, build
+from tests.integration.streaming.loop_runner import Running
 
 pytestmark = pytest.mark.integration
 RECORDS, KEYS = 40, 4
@@ -57,20 +57,6 @@ def counting(backend: Backend) -> tuple[TransactionalLoop, str]:
         build(backend.settings), backend.settings, settings, clients=backend.clients
     )
     return loop, out
-
-
-def run_until(loop: TransactionalLoop, done: threading.Event | None = None, **wait: object):  # type: ignore[no-untyped-def]
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            loop.run()
-        except BaseException as exc:
-            failures.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, failures
 
 
 def wait_for_values(backend: Backend, topic: str, count: int, timeout_s: float = 60) -> list:  # type: ignore[type-arg]
@@ -109,13 +95,12 @@ def test_a_retriable_call_is_made_again_and_an_abortable_one_aborts_and_rewinds(
 ) -> None:
     loop, out = counting(backend)
     backend.fail_next(call, make_error(call))  # type: ignore[operator]
-    thread, failures = run_until(loop)
+    running = Running(loop)
     try:
         outputs = wait_for_values(backend, out, RECORDS)
     finally:
-        loop.stop()
-        thread.join(30)
-    assert failures == []
+        running.stop()
+    assert running.failures == []
     assert aborts(loop) == expected_aborts
     assert_each_input_once_with_counts_in_order(outputs)
 
@@ -126,10 +111,11 @@ def test_a_fatal_error_stops_the_loop_and_nothing_of_its_transaction_is_visible(
 ) -> None:
     loop, out = counting(backend)
     backend.fail_next(call, fatal(call))
-    thread, failures = run_until(loop)
-    thread.join(60)
-    assert not thread.is_alive()
-    assert len(failures) == 1 and isinstance(failures[0], FatalError), failures
+    running = Running(loop)
+    running.thread.join(60)
+    assert not running.thread.is_alive()
+    assert len(running.failures) == 1, running.failures
+    assert isinstance(running.failures[0], FatalError)
     assert values(backend, out) == []
 
 
@@ -155,14 +141,13 @@ def test_an_output_the_broker_refuses_is_dead_lettered_and_the_rest_go_on(
         dead_letter_topic=dead,
     )
     loop = TransactionalLoop(processor, backend.settings, LoopSettings(), clients=backend.clients)
-    thread, failures = run_until(loop)
+    running = Running(loop)
     try:
         outputs = wait_for_values(backend, out, 10)
         letters = wait_for_values(backend, dead, 2)
     finally:
-        loop.stop()
-        thread.join(30)
-    assert failures == []
+        running.stop()
+    assert running.failures == []
     assert outputs == [f"ok-{i}".encode() for i in range(12) if i not in (3, 4)]
     decoded = [AvroCodec(DeadLetter).decode(v or b"") for v in letters]
     assert [(d.original_offset, d.reason, d.original_value) for d in decoded] == [

@@ -23,6 +23,7 @@ from services.streaming.records import InputRecord, OutputRecord, Serde
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import StateStore
 from services.streaming.tables import GlobalTable
+from tests.integration.streaming.loop_runner import Running
 
 pytestmark = pytest.mark.integration
 TEXT = Serde[str](encode=str.encode, decode=bytes.decode)
@@ -209,20 +210,10 @@ def test_a_slow_handler_under_backlog_never_outlives_the_transaction_timeout(
         app_id=topics.topic("slow-app"), inputs=[topics.topic("slow.in")], handle=handle
     )
     loop = TransactionalLoop(processor, topics, LoopSettings(transaction_timeout_ms=3000))
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            loop.run()
-        except BaseException as exc:
-            failures.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    running = Running(loop)
     try:
         outputs = consume_all(topics, topics.topic("slow.out"), 600, timeout_s=60)
     finally:
-        loop.stop()
-        thread.join(30)
-    assert not failures, failures
+        running.stop()
+    assert not running.failures, running.failures
     assert sorted(int(m.value()) for m in outputs) == list(range(600))

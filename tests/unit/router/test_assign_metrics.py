@@ -1,28 +1,8 @@
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
-
 from services.leads.events import PresenceStatus
-from services.router.app import MergedRegistries
 from tests.unit.router.assign_builders import Router, make_request, presence
 from tests.unit.router.config_builders import make_config, make_pool, make_rep
-
-
-def test_two_loops_runtime_metrics_merge_into_one_family_per_name() -> None:
-    first, second = CollectorRegistry(), CollectorRegistry()
-    for registry, app in ((first, "triage"), (second, "assign")):
-        Counter("leadrouter_records_processed", "Records.", ["app"], registry=registry).labels(
-            app=app
-        ).inc()
-    served = CollectorRegistry(auto_describe=False)
-    served.register(MergedRegistries([first, second]))
-    families = list(text_string_to_metric_families(generate_latest(served).decode()))
-    [records] = [f for f in families if f.name == "leadrouter_records_processed"]
-    assert sorted(s.labels["app"] for s in records.samples if s.name.endswith("_total")) == [
-        "assign",
-        "triage",
-    ]
 
 
 def test_decisions_are_counted_by_pool_rep_outcome_and_skips_by_reason() -> None:
