@@ -20,6 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 _new = object.__new__
 _set = object.__setattr__
+# BaseModel's own slots, set through their descriptors: cheaper than `object.__setattr__` by name.
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -33,9 +37,9 @@ def unvalidated(model: type[M], values: dict[str, Any]) -> M:
     """
     built = _new(model)
     _set(built, "__dict__", values)
-    _set(built, "__pydantic_fields_set__", set(values))
-    _set(built, "__pydantic_extra__", None)
-    _set(built, "__pydantic_private__", None)
+    _set_fields_set(built, set(values))
+    _set_extra(built, None)
+    _set_private(built, None)
     return built
 
 
