@@ -129,7 +129,7 @@ def decide(
     )
     verdicts = assess(config, pool, state, presence.status_at, ask)
     pick = PickRequest(request.lead_id, request.preferred_owner)
-    decision, new_state = strategy_of(pool)(state, [v.contender() for v in verdicts], pick)
+    decision, new_state = strategy_of(pool)(state, verdicts, pick)  # a verdict is a contender
     candidates = (*request.prior_candidates, *_candidates(pool, verdicts, dict(decision.credits)))
     if isinstance(decision, Picked):
         why = "preferred owner" if decision.by_preference else f"{pool.strategy.value} turn"
@@ -174,10 +174,13 @@ def _release(out: _Emitter, state: RotationState, owner: str | None) -> Decided:
 def _candidates(
     pool: Pool, verdicts: tuple[Verdict, ...], credits: dict[str, int]
 ) -> tuple[Candidate, ...]:
+    """The trace's candidates, in member order. Built unvalidated: the values are the
+    domain's own, of the declared types, and this is one model per member per decision."""
+    trusted, pool_id = Candidate.trusted, pool.id
     return tuple(
-        Candidate(
+        trusted(
             rep_id=v.rep_id,
-            pool_id=pool.id,
+            pool_id=pool_id,
             skip_reason=v.explain(),
             credit=float(credits[v.rep_id]) if v.rep_id in credits else None,
         )
@@ -220,7 +223,7 @@ class _Emitter:
         outcome: Outcome,
     ) -> Assignment:
         request = self.request
-        return Assignment(
+        return Assignment.trusted(  # of the domain's own values: not validated again
             assignment_id=assignment_id(request),
             lead_id=request.lead_id,
             kind=request.kind,
@@ -241,7 +244,7 @@ class _Emitter:
     def trace(
         self, pool: Pool | None, candidates: tuple[Candidate, ...], chosen: str | None
     ) -> DecisionTrace:
-        return DecisionTrace(
+        return DecisionTrace.trusted(
             config_version=self.versioned.version,
             config_hash=self.versioned.content_hash,
             rule_id=self.request.rule_id,

@@ -57,10 +57,10 @@ class Ask:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
-    rep_id: str
-    weight: int
-    day: str
+class Verdict(Contender):
+    """A member's verdict, and the contender the strategy sees: one object per member, built
+    once (its availability follows from the skip, see `verdict`)."""
+
     skip: SkipReason | None = None
     detail: str = ""
 
@@ -75,13 +75,20 @@ class Verdict:
         return f"{self.skip.value}: {self.detail}" if self.detail else self.skip.value
 
     def contender(self) -> Contender:
-        if self.skip is None:
-            availability = Availability.ELIGIBLE
-        elif self.skip in PER_LEAD:
-            availability = Availability.PASSED_OVER
-        else:
-            availability = Availability.ABSENT
-        return Contender(self.rep_id, self.weight, availability, self.day)
+        return self
+
+
+def verdict(
+    rep_id: str, weight: int, day: str, skip: SkipReason | None = None, detail: str = ""
+) -> Verdict:
+    """The verdict, with the availability its skip means to fairness."""
+    if skip is None:
+        availability = Availability.ELIGIBLE
+    elif skip in PER_LEAD:
+        availability = Availability.PASSED_OVER
+    else:
+        availability = Availability.ABSENT
+    return Verdict(rep_id, weight, availability, day, skip, detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,20 +122,23 @@ def assess(
     reps = _roster(config).reps
     standings = state.standings()
     needed = ask.required_skills | frozenset(pool.required_skills)
+    days: dict[str, str] = {}  # a pool's members share a few time zones
     verdicts = []
     for member in pool.members:
         rep_id = member.rep
         known = reps.get(rep_id)
         if known is None:
-            verdicts.append(Verdict(rep_id, member.weight, "", SkipReason.UNKNOWN_REP))
+            verdicts.append(verdict(rep_id, member.weight, "", SkipReason.UNKNOWN_REP))
             continue
         rep, hours = known
-        day = local_datetime(ask.at_ms, rep.time_zone).date().isoformat()  # config.local_day
+        day = days.get(rep.time_zone)
+        if day is None:  # as config.local_day
+            day = days[rep.time_zone] = local_datetime(ask.at_ms, rep.time_zone).date().isoformat()
         standing = standings.get(rep_id) or MemberStanding(rep_id=rep_id)
         skip, detail = _first_refusal(
             rep, hours, presence, ask, standing=standing, day=day, needed=needed
         )
-        verdicts.append(Verdict(rep_id, member.weight, day, skip, detail))
+        verdicts.append(verdict(rep_id, member.weight, day, skip, detail))
     return tuple(verdicts)
 
 

@@ -8,6 +8,10 @@ by `value is None`. The output is byte for byte what fastavro writes (the tests 
 that), and a reader returns the same plain values fastavro returns (dicts, lists, str, int,
 float, bool, bytes, enum symbols as str).
 
+A reader can also build objects in place of dicts: given `builds` (a record's full name -> a
+function of its field dict), every record of a listed name is read into what its function
+returns, nested records first (`avro_models` builds pydantic models that way, unvalidated).
+
 Only what leadrouter's schemas use is compiled: records, enums, arrays, maps, `["null", X]`
 unions and the primitive types. Anything else raises `Unsupported`, and the codec keeps
 fastavro for that schema. Schema resolution (reading an older writer's record) also stays
@@ -16,7 +20,7 @@ with fastavro: a compiled reader reads only its own schema's records.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import attrgetter
 from typing import Any
 
@@ -31,6 +35,9 @@ from services.streaming.avro_primitives import (
 )
 from services.streaming.errors import FatalError
 
+Builds = Mapping[str, Callable[[dict[str, Any]], Any]]
+"""A record's full name -> what to build from the dict of its fields, as a reader returns it."""
+
 
 class Unsupported(FatalError):
     """The schema uses something these compilers do not handle (the codec falls back to
@@ -38,31 +45,34 @@ class Unsupported(FatalError):
 
 
 # -- compiling -----------------------------------------------------------------------------------
-def compile_schema(schema: Any, named: Mapping[str, Any]) -> tuple[Writer, Reader]:
+def compile_schema(
+    schema: Any, named: Mapping[str, Any], builds: Builds | None = None
+) -> tuple[Writer, Reader]:
     """(writer, reader) for a parsed schema; named types are looked up in `named`.
 
     A record's writer reads each field as an attribute of the value it is given (a pydantic
-    model or a dataclass); its reader returns a dict, in the schema's field order.
+    model or a dataclass); its reader returns a dict, in the schema's field order, or what
+    `builds` makes of that dict for the record's name.
     """
     if isinstance(schema, str):
         if schema in PRIMITIVES:
             return PRIMITIVES[schema]
         if schema not in named:
             raise Unsupported(f"unknown named type {schema}")
-        return compile_schema(named[schema], named)
+        return compile_schema(named[schema], named, builds)
     if isinstance(schema, list):
-        return _union(schema, named)
+        return _union(schema, named, builds)
     kind = schema["type"]
     if schema.get("logicalType") is not None:
         raise Unsupported(f"logical type {schema['logicalType']}")
     if kind == "record":
-        return _record(schema, named)
+        return _record(schema, named, builds)
     if kind == "enum":
         return _enum(schema["symbols"])
     if kind == "array":
-        return _array(*compile_schema(schema["items"], named))
+        return _array(*compile_schema(schema["items"], named, builds))
     if kind == "map":
-        return _map(*compile_schema(schema["values"], named))
+        return _map(*compile_schema(schema["values"], named, builds))
     if isinstance(kind, str) and kind in PRIMITIVES:
         return PRIMITIVES[kind]
     raise Unsupported(f"type {kind!r}")
@@ -74,12 +84,15 @@ class CompiledRecord:
     `write(value, out, raw={"lead": b"..."})` writes the named fields' bytes as given (their
     whole encoding, union branch included) instead of encoding them: a record read moments
     ago is passed on without being encoded again. `read_keeping(data, pos, "lead")` returns
-    that field's bytes beside the record, for exactly that.
+    that field's bytes beside the record, for exactly that. Its own `read` returns the dict;
+    nested records are read as `builds` says.
     """
 
-    def __init__(self, schema: Mapping[str, Any], named: Mapping[str, Any]) -> None:
+    def __init__(
+        self, schema: Mapping[str, Any], named: Mapping[str, Any], builds: Builds | None = None
+    ) -> None:
         self.names = [f["name"] for f in schema["fields"]]
-        pairs = [compile_schema(f["type"], named) for f in schema["fields"]]
+        pairs = [compile_schema(f["type"], named, builds) for f in schema["fields"]]
         self._writes = [(n, attrgetter(n), w) for n, (w, _) in zip(self.names, pairs, strict=True)]
         self._reads = [(n, r) for n, (_, r) in zip(self.names, pairs, strict=True)]
 
@@ -112,15 +125,28 @@ class CompiledRecord:
         return record, span, pos
 
 
-def _record(schema: Mapping[str, Any], named: Mapping[str, Any]) -> tuple[Writer, Reader]:
-    compiled = CompiledRecord(schema, named)
-    return compiled.write, compiled.read
+def _record(
+    schema: Mapping[str, Any], named: Mapping[str, Any], builds: Builds | None
+) -> tuple[Writer, Reader]:
+    compiled = CompiledRecord(schema, named, builds)
+    build = None if builds is None else builds.get(schema["name"])
+    if build is None:
+        return compiled.write, compiled.read
+    read_fields = compiled.read
+
+    def read(data: bytes, pos: int) -> tuple[Any, int]:
+        fields, pos = read_fields(data, pos)
+        return build(fields), pos
+
+    return compiled.write, read
 
 
-def _union(branches: list[Any], named: Mapping[str, Any]) -> tuple[Writer, Reader]:
+def _union(
+    branches: list[Any], named: Mapping[str, Any], builds: Builds | None
+) -> tuple[Writer, Reader]:
     if len(branches) != 2 or branches[0] != "null":
         raise Unsupported(f"union {branches!r} (only [null, X] is compiled)")
-    write_value, read_value = compile_schema(branches[1], named)
+    write_value, read_value = compile_schema(branches[1], named, builds)
 
     def write(value: Any, out: bytearray) -> None:
         if value is None:

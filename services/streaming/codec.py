@@ -8,6 +8,11 @@ its own, with no schema registry. Schemas are loaded once from `schemas/` (the c
 Records of the current schema are written and read by code compiled once per schema
 (`avro_binary`), byte for byte what fastavro writes; a record written by an older schema is
 read by fastavro, which resolves it against the current one.
+
+Decoding validates at the edge only. A record of the current schema is read straight into its
+model and nested models (`avro_models`), not validated again: Avro's reading has checked every
+type, and bytes that are not such a record still raise DecodeError. A record an older schema
+wrote, and any model that is not a plain twin of its schema, is validated by pydantic.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ from typing import Any, Generic, TypeVar
 import fastavro
 import fastavro.schema
 from fastavro.read import SchemaResolutionError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from services.streaming.avro_binary import CompiledRecord, Unsupported
+from services.streaming.avro_models import Build, builders
 from services.streaming.errors import DecodeError
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
@@ -98,10 +104,19 @@ class AvroCodec(Generic[M]):
         self.fingerprint = fingerprint(self.schema)
         self.header = _HEADER.pack(MAGIC, self.fingerprint)
         self.compiled: CompiledRecord | None
+        self._reader: CompiledRecord | None = None
+        """Reads nested records into their models; None: read dicts and validate them."""
+        self._build: Build | None = None
+        named = self.schema.get("__named_schemas", {})
         try:
-            self.compiled = CompiledRecord(self.schema, self.schema.get("__named_schemas", {}))
+            self.compiled = CompiledRecord(self.schema, named)
         except Unsupported:
             self.compiled = None
+        records = {n: s for n, s in named.items() if s.get("type") == "record"}
+        found = builders(model, records) if self.compiled is not None else None
+        if found is not None:
+            self._reader = CompiledRecord(self.schema, named, found)
+            self._build = found[self.schema["name"]]
 
     def encode(self, event: M, *, raw: Mapping[str, bytes] | None = None) -> bytes:
         """`raw`: fields whose encoding the caller already holds (from `decode_keeping` or
@@ -126,44 +141,55 @@ class AvroCodec(Generic[M]):
 
     def decode(self, data: bytes | None) -> M:
         """Decode, or raise DecodeError naming what was wrong with the bytes."""
-        return self._validated(*self._read(data, None))[0]
+        return self._model(*self._read(data, None, self._reader or self.compiled))[0]
 
     def decode_keeping(self, data: bytes | None, field: str) -> tuple[M, bytes | None]:
         """Decode, and keep the bytes `field` was encoded as, to pass to `encode(raw=...)` of
         a record with the same field type; None when an older schema wrote the record."""
-        return self._validated(*self._read(data, field))
+        return self._model(*self._read(data, field, self._reader or self.compiled))
 
     def decode_body(self, data: bytes | None) -> tuple[M, bytes | None]:
         """Decode, and keep the record's Avro body (what follows the header) when the current
         schema wrote it: `PRESENT + body` encodes it as an `["null", <this record>]` field."""
-        return self._validated(*self._read(data, _BODY))
+        return self._model(*self._read(data, _BODY, self._reader or self.compiled))
 
     def decode_fields(self, data: bytes | None) -> dict[str, Any]:
         """The record's fields as Avro reads them, in the current schema's shape, with no model
         built: for values kept in a type of their own (Avro has already checked every type)."""
-        return self._read(data, None)[0]
+        return self._read(data, None, self.compiled)[0][0]
 
-    def _validated(self, body: dict[str, Any], kept: bytes | None) -> tuple[M, bytes | None]:
+    def _model(
+        self, body: tuple[dict[str, Any], bool], kept: bytes | None
+    ) -> tuple[M, bytes | None]:
+        fields, as_read = body
         try:
-            return self.model.model_validate(body), kept
-        except ValidationError as exc:
+            if as_read and self._build is not None:
+                built: M = self._build(fields)
+                return built, kept
+            return self.model.model_validate(fields), kept
+        except ValueError as exc:  # pydantic's ValidationError, or an enum symbol the model lacks
             raise DecodeError(f"not a valid {self.model.__name__}: {str(exc)[:300]}") from exc
 
-    def _read(self, data: bytes | None, kept: str | None) -> tuple[dict[str, Any], bytes | None]:
+    def _read(
+        self, data: bytes | None, kept: str | None, reader: CompiledRecord | None
+    ) -> tuple[tuple[dict[str, Any], bool], bytes | None]:
+        """((the fields, read by `reader` from the current schema's bytes), the kept bytes)."""
         data, writer_fp = self._checked(data)
         try:
-            if self.compiled is None or writer_fp != self.fingerprint:
+            if reader is None or writer_fp != self.fingerprint:
                 stream = io.BytesIO(data[_HEADER.size :])
                 writer = self.schemas.writers[writer_fp]
                 resolved = fastavro.schemaless_reader(stream, writer, self.schema)
                 if not isinstance(resolved, dict):
                     raise TypeError(f"read {type(resolved).__name__}, not a record")
-                return resolved, None
+                return (resolved, False), None
             if kept is None or kept == _BODY:
-                body, end = self.compiled.read(data, _HEADER.size)
-                return body, None if kept is None else data[_HEADER.size : end]
-            body, kept_bytes, _ = self.compiled.read_keeping(data, _HEADER.size, kept)
-            return body, kept_bytes
+                body, end = reader.read(data, _HEADER.size)
+                self._ends_at(data, end)
+                return (body, True), None if kept is None else data[_HEADER.size : end]
+            body, kept_bytes, end = reader.read_keeping(data, _HEADER.size, kept)
+            self._ends_at(data, end)
+            return (body, True), kept_bytes
         except (
             SchemaResolutionError,
             ValueError,
@@ -174,6 +200,10 @@ class AvroCodec(Generic[M]):
         ) as exc:
             detail = str(exc)[:300]  # resolution errors quote whole schemas
             raise DecodeError(f"not a valid {self.model.__name__}: {detail}") from exc
+
+    def _ends_at(self, data: bytes, end: int) -> None:
+        if end != len(data):
+            raise ValueError(f"{len(data) - end} bytes follow the end of the record")
 
     def _checked(self, data: bytes | None) -> tuple[bytes, int]:
         """`data` and its writer's fingerprint, a known schema of this type; or DecodeError."""
