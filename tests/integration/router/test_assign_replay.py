@@ -8,9 +8,7 @@ reproduced byte for byte (exit 0). SIGTERM stops the router cleanly (exit 0).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -30,15 +28,6 @@ from tests.integration.router.scenario import (
 pytestmark = pytest.mark.integration
 
 LEADS = 400
-
-
-@pytest.fixture
-def router(topics: KafkaSettings, tmp_path: Path) -> Iterator[RouterProcess]:
-    process = RouterProcess(topics, tmp_path)
-    try:
-        yield process
-    finally:
-        process.kill()
 
 
 def test_cli_presence_steers_decisions_and_replay_reproduces_them(

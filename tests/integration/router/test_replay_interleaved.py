@@ -17,9 +17,8 @@ request byte for byte, and exit 0.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -49,15 +48,6 @@ from tests.integration.router.scenario import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 LEADS = 800
-
-
-@pytest.fixture
-def router(topics: KafkaSettings, tmp_path: Path) -> Iterator[RouterProcess]:
-    process = RouterProcess(topics, tmp_path)
-    try:
-        yield process
-    finally:
-        process.kill()
 
 
 def decided(settings: KafkaSettings, wanted: int, timeout_s: float = 60) -> list[Assignment]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
@@ -29,15 +27,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 LEADS = 3_000
 FEED_SECONDS = 8.0
-
-
-@pytest.fixture
-def router(topics: KafkaSettings, tmp_path: Path) -> Iterator[RouterProcess]:
-    process = RouterProcess(topics, tmp_path, stage="all")
-    try:
-        yield process
-    finally:
-        process.kill()
 
 
 def stream_leads(settings: KafkaSettings, leads: list[Lead]) -> threading.Thread:
@@ -70,8 +59,9 @@ def routing_requests(settings: KafkaSettings) -> list[RoutingRequest]:
 
 
 def test_sigkill_of_the_fused_router_loses_and_doubles_no_lead(
-    topics: KafkaSettings, router: RouterProcess
+    topics: KafkaSettings, fused_router: RouterProcess
 ) -> None:
+    router = fused_router
     publish_config(topics, document(1), published_by="test", now_ms=1)
     leads = [make_lead(i).model_copy(update={"identity_key": f"person-{i}"}) for i in range(LEADS)]
     router.start()

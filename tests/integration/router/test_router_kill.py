@@ -12,8 +12,6 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -40,15 +38,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 LEADS = 10_000
 FEED_SECONDS = 14.0
-
-
-@pytest.fixture
-def router(topics: KafkaSettings, tmp_path: Path) -> Iterator[RouterProcess]:
-    process = RouterProcess(topics, tmp_path)
-    try:
-        yield process
-    finally:
-        process.kill()
 
 
 def publish_version_2_once_deciding(settings: KafkaSettings) -> None:
