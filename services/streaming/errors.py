@@ -26,6 +26,9 @@
         ├── BrokerError       the local broker cannot be fetched or started
         │                     (services.streaming.local_broker)
         ├── StackError        `leadrouter run`/`up` could not start the stack (services.demo.stack)
+        ├── Fenced            the producer was fenced (a newer one in its slot, or the broker
+        │                     timed its transaction out); the loop renews it, a few times
+        │                     (services.streaming.kafka_calls)
         └── StopRequested     a stop outlasted its grace period while the broker was away:
                               the open transaction is left to the broker
                               (services.streaming.kafka_calls)

@@ -41,6 +41,12 @@ class StopRequested(FatalError):
     """A stop waited out its grace period while a transactional call kept failing."""
 
 
+class Fenced(FatalError):
+    """The producer is fenced: its transactional id was taken over by a newer producer, or
+    the broker aborted its transaction for running past `transaction.timeout.ms` (librdkafka
+    reports both alike). The producer cannot be used again; the loop may make a new one."""
+
+
 def kafka_error(exc: KafkaException) -> KafkaError:
     error = exc.args[0] if exc.args else None
     if isinstance(error, KafkaError):
@@ -100,8 +106,10 @@ class TransactionCalls:
                 result = call(self.slice_s)
             except KafkaException as exc:
                 error = kafka_error(exc)
+                if error.code() == KafkaError._FENCED:
+                    raise Fenced(f"{what}: {error}") from exc
                 if is_fatal(error):
-                    raise FatalError(f"{what}: fenced or fatal Kafka error: {error}") from exc
+                    raise FatalError(f"{what}: fatal Kafka error: {error}") from exc
                 if not error.retriable() or error.txn_requires_abort():
                     raise
                 now = self.clock.monotonic()

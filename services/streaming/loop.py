@@ -29,7 +29,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 
-from confluent_kafka import KafkaException, Message, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from services.streaming.batch import Batch, input_record, uncommitted
@@ -37,6 +37,7 @@ from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.errors import FatalError, LeadrouterError, PermanentError, TransientError
 from services.streaming.isolation import Isolation, Rung, refusal_error
 from services.streaming.kafka_calls import (
+    Fenced,
     StopRequested,
     TransactionCalls,
     is_fatal,
@@ -77,6 +78,7 @@ class TransactionalLoop:
         self.clock = clock or SystemClock()
         self.metrics = RuntimeMetrics.create(registry or CollectorRegistry())
         clients = clients or CONFLUENT
+        self.clients = clients
         self.producer = slot_producer(kafka, processor.app_id, self.s, clients)
         self.consumer = slot_consumer(kafka, processor.app_id, self.s, clients)
         self.dead_letters = DeadLetterSink(
@@ -114,6 +116,8 @@ class TransactionalLoop:
         self._failure = ""
         self._aborts_in_row = 0
         self._stopping_since: float | None = None
+        self._renewals: list[float] = []
+        """When the producer was last renewed after being fenced (see `_renew_producer`)."""
         self._started = False
         self._last_step: float | None = None
         self._last_tick = 0.0
@@ -179,6 +183,14 @@ class TransactionalLoop:
     # -- one turn of the loop --------------------------------------------------------------
     def step(self) -> None:
         try:
+            self._turn()
+        except Fenced as exc:
+            self._renew_producer(exc, uncommitted(self._batch, self._taken[self._next :]))
+        self._maybe_report_lag()
+        self._last_step = self.clock.monotonic()
+
+    def _turn(self) -> None:
+        try:
             if self._batch is None:
                 self._refresh_tables()
             self._taken = take_input(self.consumer, self.s, batch_open=self._batch is not None)
@@ -202,8 +214,6 @@ class TransactionalLoop:
                 self._failing_since, self._failure = None, ""
         except (KafkaException, TransientError) as exc:
             self._recover(exc)
-        self._maybe_report_lag()
-        self._last_step = self.clock.monotonic()
 
     def _refresh_tables(self) -> None:
         """Only between transactions, so a batch sees one version of every table."""
@@ -315,8 +325,10 @@ class TransactionalLoop:
         """Abort, roll state back, rewind every partition to its first uncommitted offset,
         and back off; a refused record is isolated (see isolation.py)."""
         error = kafka_error(exc) if isinstance(exc, KafkaException) else None
+        if error is not None and error.code() == KafkaError._FENCED:
+            raise Fenced(str(error)) from exc
         if error is not None and is_fatal(error):
-            raise FatalError(f"fenced or fatal Kafka error, stopping: {error}") from exc
+            raise FatalError(f"fatal Kafka error, stopping: {error}") from exc
         reason = error.name() if error is not None else type(exc).__name__
         log.warning("aborting the transaction (%s): %s", reason, exc)
         self.metrics.aborts.labels(app=self.p.app_id, reason=reason).inc()
@@ -324,18 +336,54 @@ class TransactionalLoop:
         self._failure = f"{reason}: {exc}"
         batch, spans = self._batch, uncommitted(self._batch, self._taken[self._next :])
         if batch is not None:
-            self._abort()
+            try:
+                self._abort()
+            except Fenced as fenced:
+                self._renew_producer(fenced, spans)
+                return
         if error is not None and is_record_level(error):
             if batch is not None and batch.alone is not None:
                 self.isolation.refused(batch.alone, error)
             else:
                 self.isolation.isolate({p: span.stop - 1 for p, span in spans.items()})
-        for (topic, partition), span in spans.items():
-            if partition in self.ownership.owned:
-                self.consumer.seek(TopicPartition(topic, partition, span.start))
-        self._taken = ()
+        self._rewind(spans)
         self._aborts_in_row += 1
         self._back_off()
+
+    def _rewind(self, spans: dict[tuple[str, int], range]) -> None:
+        """Seek every owned partition back to the first offset taken and not committed."""
+        for (topic, partition), span in spans.items():
+            if partition not in self.ownership.owned:
+                continue
+            try:
+                self.consumer.seek(TopicPartition(topic, partition, span.start))
+            except KafkaException as exc:  # revoked meanwhile: its next owner starts there
+                log.info("no rewind of %s[%d]: %s", topic, partition, exc)
+        self._taken = ()
+
+    def _renew_producer(self, exc: Fenced, spans: dict[tuple[str, int], range]) -> None:
+        """A fenced producer is dead: drop its transaction, rewind, and go on with a new one.
+
+        Most often the broker aborted a transaction that outlived `transaction.timeout.ms`
+        (the broker was away). A second process in the same instance slot fences too: after
+        `max_producer_renewals` renewals within a minute the loop stops, so two such processes
+        cannot fence each other back and forth for ever (the consumer group's static
+        membership fences the older one's consumer as well)."""
+        now = time.monotonic()
+        self._renewals = [at for at in self._renewals if now - at < 60.0] + [now]
+        if len(self._renewals) > self.s.max_producer_renewals:
+            raise FatalError(
+                f"fenced {len(self._renewals)} times within a minute ({exc}): does another "
+                f"process run instance slot {self.s.instance} of {self.p.app_id}?"
+            ) from exc
+        log.warning("producer fenced (%s): a new one takes over from the last commit", exc)
+        self.metrics.aborts.labels(app=self.p.app_id, reason="_FENCED").inc()
+        self._failing_since = self._failing_since or self.clock.monotonic()
+        self._failure = f"_FENCED: {exc}"
+        self._forget_open()
+        self._rewind(spans)
+        self.producer = slot_producer(self.kafka, self.p.app_id, self.s, self.clients)
+        self.calls.call("init_transactions", self.producer.init_transactions)
 
     def _abort(self) -> None:
         try:

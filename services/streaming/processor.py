@@ -52,6 +52,8 @@ class LoopSettings:
     leaves its transaction to the broker (compose waits 10 s, Kubernetes 30 s, then kill)."""
     call_deadline_s: float = 60.0
     """How long a transactional call is retried on retriable errors before the loop aborts."""
+    max_producer_renewals: int = 3
+    """A fenced producer is replaced at most this often a minute; then the loop stops."""
     slow_call_s: float = 3.0
     """A transactional call blocked this long means the broker does not answer: not ready."""
     retry_backoff_max_s: float = 5.0

@@ -228,8 +228,8 @@ def thaw(broker: LocalBroker) -> None:
 
 
 def slow_loop(
-    broker: LocalBroker, unique: str, records: int
-) -> tuple[TransactionalLoop, KafkaSettings]:
+    broker: LocalBroker, unique: str, records: int, transaction_timeout_ms: int = 60_000
+) -> tuple[TransactionalLoop, KafkaSettings, CollectorRegistry]:
     """A loop over a backlog at 10 ms a record, so a transaction is nearly always open."""
     settings = KafkaSettings(bootstrap_servers=broker.bootstrap, topic_prefix=f"f{unique}.")
     make_topics(settings)
@@ -243,10 +243,9 @@ def slow_loop(
 
     app.processor.handle = slow
     registry = CollectorRegistry()
-    # The broker must not time the frozen transaction out: librdkafka reports that as fenced,
-    # which stops the loop for its restart to take over (not what these tests look at).
-    patient = LoopSettings(transaction_timeout_ms=60_000)
-    loop = TransactionalLoop(app.processor, settings, patient, registry=registry)
+    # By default the broker does not time the frozen transaction out (a test of its own).
+    loop_settings = LoopSettings(transaction_timeout_ms=transaction_timeout_ms)
+    loop = TransactionalLoop(app.processor, settings, loop_settings, registry=registry)
     return loop, settings, registry
 
 
@@ -268,8 +267,7 @@ def test_a_loop_that_cannot_commit_is_not_ready_and_catches_up_once_the_broker_a
     frozen_broker: LocalBroker, unique: str
 ) -> None:
     loop, settings, registry = slow_loop(frozen_broker, unique, records=600)
-    thread = threading.Thread(target=loop.run, daemon=True)
-    thread.start()
+    running = Running(loop)
     try:
         wait_for(committing(loop, registry), 30, "committing at first")
         freeze(frozen_broker)
@@ -281,8 +279,35 @@ def test_a_loop_that_cannot_commit_is_not_ready_and_catches_up_once_the_broker_a
         outputs = consume_all(settings, settings.topic("out"), 600, timeout_s=90)
         wait_for(lambda: loop.health().ready, 30, "ready again once commits go through")
     finally:
-        loop.stop()
-        thread.join(30)
+        running.stop()
+    assert running.failures == []
+    assert [m.value() for m in outputs] == [f"ok-{i}|{i + 1}".encode() for i in range(600)]
+
+
+def test_a_transaction_the_broker_timed_out_is_taken_over_by_a_new_producer(
+    frozen_broker: LocalBroker, unique: str
+) -> None:
+    """Frozen past the transaction timeout, the broker aborts the open transaction when it
+    thaws and librdkafka reports the producer fenced: the loop makes a new one and goes on
+    from the last commit, in process."""
+    loop, settings, registry = slow_loop(
+        frozen_broker, unique, records=600, transaction_timeout_ms=4_000
+    )
+    running = Running(loop)
+    try:
+        wait_for(committing(loop, registry), 30, "committing at first")
+        freeze(frozen_broker)
+        try:
+            time.sleep(7)  # past the 4 s transaction timeout
+        finally:
+            thaw(frozen_broker)
+        outputs = consume_all(settings, settings.topic("out"), 600, timeout_s=90)
+        wait_for(lambda: loop.health().ready, 30, "ready again once commits go through")
+    finally:
+        running.stop()
+    assert running.failures == []
+    fenced = {"app": loop.p.app_id, "reason": "_FENCED"}
+    assert (registry.get_sample_value("leadrouter_transactions_aborted_total", fenced) or 0) >= 1
     assert [m.value() for m in outputs] == [f"ok-{i}|{i + 1}".encode() for i in range(600)]
 
 

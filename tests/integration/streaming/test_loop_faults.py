@@ -3,6 +3,8 @@ and on the real broker alike (see kafka_calls.py for the documented actions):
 
     retriable          the same call again: no abort, nothing handled twice
     txn_requires_abort abort, roll state back, rewind: every input still handled once
+    fenced             a new producer, rewind: every input still handled once; stop when
+                       fenced again and again (another process in the slot)
     fatal              stop (FatalError): nothing of the open transaction becomes visible
 
 and a record whose output the broker refuses is dead-lettered while the rest go on.
@@ -40,6 +42,10 @@ def abortable(call: str) -> KafkaError:
 
 
 def fatal(call: str) -> KafkaError:
+    return KafkaError(KafkaError._FATAL, f"injected into {call}", fatal=True)
+
+
+def fenced(call: str) -> KafkaError:
     return KafkaError(KafkaError._FENCED, f"injected into {call}", fatal=True)
 
 
@@ -103,6 +109,34 @@ def test_a_retriable_call_is_made_again_and_an_abortable_one_aborts_and_rewinds(
     assert running.failures == []
     assert aborts(loop) == expected_aborts
     assert_each_input_once_with_counts_in_order(outputs)
+
+
+@pytest.mark.parametrize("call", ["commit_transaction", "send_offsets_to_transaction"])
+def test_a_fenced_producer_is_renewed_and_every_input_is_still_handled_once(
+    backend: Backend, call: str
+) -> None:
+    loop, out = counting(backend)
+    backend.fail_next(call, fenced(call))
+    running = Running(loop)
+    try:
+        outputs = wait_for_values(backend, out, RECORDS)
+    finally:
+        running.stop()
+    assert running.failures == []
+    assert aborts(loop) == 1
+    assert_each_input_once_with_counts_in_order(outputs)
+
+
+def test_a_producer_fenced_again_and_again_stops_the_loop(backend: Backend) -> None:
+    loop, out = counting(backend)
+    for _ in range(loop.s.max_producer_renewals + 1):
+        backend.fail_next("commit_transaction", fenced("commit_transaction"))
+    running = Running(loop)
+    running.thread.join(60)
+    assert not running.thread.is_alive()
+    assert len(running.failures) == 1, running.failures
+    assert "fenced 4 times within a minute" in str(running.failures[0])
+    assert values(backend, out) == []
 
 
 @pytest.mark.parametrize("call", ["commit_transaction", "send_offsets_to_transaction"])

@@ -22,7 +22,7 @@ from services.streaming.errors import (
     TransientError,
 )
 from services.streaming.isolation import OutputsRefused
-from services.streaming.kafka_calls import StopRequested
+from services.streaming.kafka_calls import Fenced, StopRequested
 from services.streaming.local_broker import BrokerError
 
 
@@ -42,6 +42,7 @@ from services.streaming.local_broker import BrokerError
         (OutputsRefused, PermanentError),
         (LeadTooLarge, InvalidLead),
         (StopRequested, FatalError),
+        (Fenced, FatalError),
     ],
 )
 def test_each_error_sits_on_its_branch(error: type[Exception], branch: type[Exception]) -> None:
