@@ -125,10 +125,12 @@ class TransactionalLoop:
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> None:
-        """Run until `stop()` (or SIGTERM/SIGINT when installed); commit what is open; close.
+        """Run until `stop()`; commit what is open; close.
 
-        A stop while the broker cannot be reached ends within `stop_grace_s` plus a second,
-        leaving the open transaction uncommitted (nothing is lost: it is read again)."""
+        A stop while the broker cannot be reached gives up the open transaction (nothing is
+        lost: it is read again) once `stop_grace_s` has passed and the call under way returns;
+        librdkafka may hold a call for its 30 s request timeout, which `serve()` does not wait
+        out."""
         try:
             self.calls.call("init_transactions", self.producer.init_transactions)
             for table in self.p.tables:
@@ -154,7 +156,7 @@ class TransactionalLoop:
     def stop(self, *_: object) -> None:
         self.running = False
         if self._stopping_since is None:
-            self._stopping_since = time.monotonic()
+            self._stopping_since = self.clock.monotonic()  # the clock TransactionCalls reads
 
     def health(self) -> Health:
         """Live while the loop turns (a restore counts as turning, up to `stall_after_s`);
