@@ -58,8 +58,14 @@ def is_record_level(error: KafkaError) -> bool:
     return error.code() in RECORD_LEVEL
 
 
-def is_fatal(error: KafkaError) -> bool:
-    return bool(error.fatal()) or error.code() == KafkaError._FENCED
+def unusable(error: KafkaError, what: str) -> FatalError | None:
+    """What to raise when `error` leaves the producer unusable: `Fenced` (the loop may make a
+    new producer) or `FatalError` (stop); None when the producer can go on."""
+    if error.code() == KafkaError._FENCED:
+        return Fenced(f"{what}: {error}")
+    if error.fatal():
+        return FatalError(f"{what}: fatal Kafka error: {error}")
+    return None
 
 
 class TransactionCalls:
@@ -106,10 +112,9 @@ class TransactionCalls:
                 result = call(self.slice_s)
             except KafkaException as exc:
                 error = kafka_error(exc)
-                if error.code() == KafkaError._FENCED:
-                    raise Fenced(f"{what}: {error}") from exc
-                if is_fatal(error):
-                    raise FatalError(f"{what}: fatal Kafka error: {error}") from exc
+                dead = unusable(error, what)
+                if dead is not None:
+                    raise dead from exc
                 if not error.retriable() or error.txn_requires_abort():
                     raise
                 now = self.clock.monotonic()

@@ -29,7 +29,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 
-from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import KafkaException, Message, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from services.streaming.batch import Batch, input_record, uncommitted
@@ -40,9 +40,9 @@ from services.streaming.kafka_calls import (
     Fenced,
     StopRequested,
     TransactionCalls,
-    is_fatal,
     is_record_level,
     kafka_error,
+    unusable,
 )
 from services.streaming.kafka_clients import CONFLUENT, KafkaClients
 from services.streaming.metrics import Health, RuntimeMetrics, report_lag
@@ -327,15 +327,12 @@ class TransactionalLoop:
         """Abort, roll state back, rewind every partition to its first uncommitted offset,
         and back off; a refused record is isolated (see isolation.py)."""
         error = kafka_error(exc) if isinstance(exc, KafkaException) else None
-        if error is not None and error.code() == KafkaError._FENCED:
-            raise Fenced(str(error)) from exc
-        if error is not None and is_fatal(error):
-            raise FatalError(f"fatal Kafka error, stopping: {error}") from exc
+        dead = None if error is None else unusable(error, "the transaction")
+        if dead is not None:
+            raise dead from exc
         reason = error.name() if error is not None else type(exc).__name__
         log.warning("aborting the transaction (%s): %s", reason, exc)
-        self.metrics.aborts.labels(app=self.p.app_id, reason=reason).inc()
-        self._failing_since = self._failing_since or self.clock.monotonic()
-        self._failure = f"{reason}: {exc}"
+        self._failed(reason, exc)
         batch, spans = self._batch, uncommitted(self._batch, self._taken[self._next :])
         if batch is not None:
             try:
@@ -379,13 +376,17 @@ class TransactionalLoop:
                 f"process run instance slot {self.s.instance} of {self.p.app_id}?"
             ) from exc
         log.warning("producer fenced (%s): a new one takes over from the last commit", exc)
-        self.metrics.aborts.labels(app=self.p.app_id, reason="_FENCED").inc()
-        self._failing_since = self._failing_since or self.clock.monotonic()
-        self._failure = f"_FENCED: {exc}"
+        self._failed("_FENCED", exc)
         self._forget_open()
         self._rewind(spans)
         self.producer = slot_producer(self.kafka, self.p.app_id, self.s, self.clients)
         self.calls.call("init_transactions", self.producer.init_transactions)
+
+    def _failed(self, reason: str, exc: BaseException) -> None:
+        """Count a transaction given up, and be not ready until one commits again."""
+        self.metrics.aborts.labels(app=self.p.app_id, reason=reason).inc()
+        self._failing_since = self._failing_since or self.clock.monotonic()
+        self._failure = f"{reason}: {exc}"
 
     def _abort(self) -> None:
         try:
