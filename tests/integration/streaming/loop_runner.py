@@ -1,4 +1,4 @@
-"""A loop run in a thread of its own for a test, keeping whatever ended it."""
+"""A loop run in a thread of its own for a test, keeping whatever ended it, and what it counted."""
 
 from __future__ import annotations
 
@@ -27,3 +27,22 @@ class Running:
     def stop(self, timeout_s: float = 30) -> None:
         self.loop.stop()
         self.thread.join(timeout_s)
+
+
+def stopped(loop: TransactionalLoop, timeout_s: float = 60) -> BaseException:
+    """Run `loop` until it stops on its own; the one error that stopped it."""
+    running = Running(loop)
+    running.thread.join(timeout_s)
+    assert not running.thread.is_alive()
+    assert len(running.failures) == 1, running.failures
+    return running.failures[0]
+
+
+def aborts(loop: TransactionalLoop) -> float:
+    """Transactions the loop gave up, whatever the reason."""
+    return sum(
+        sample.value
+        for metric in loop.metrics.aborts.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )

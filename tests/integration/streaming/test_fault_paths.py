@@ -30,7 +30,7 @@ from services.streaming.records import InputRecord, OutputRecord, Serde
 from services.streaming.settings import KafkaSettings
 from services.streaming.state import StateStore
 from tests.integration.streaming.counting_app import INPUT, OUTPUT, STATE
-from tests.integration.streaming.loop_runner import Running
+from tests.integration.streaming.loop_runner import Running, aborts
 from tests.integration.streaming.test_exactly_once import Instance
 from tests.integration.streaming.test_runtime import consume_all
 
@@ -263,24 +263,43 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None
         time.sleep(0.05)
 
 
-def test_a_loop_that_cannot_commit_is_not_ready_and_catches_up_once_the_broker_answers(
-    frozen_broker: LocalBroker, unique: str
-) -> None:
-    loop, settings, registry = slow_loop(frozen_broker, unique, records=600)
+def through_a_freeze(
+    broker: LocalBroker,
+    loop: TransactionalLoop,
+    settings: KafkaSettings,
+    registry: CollectorRegistry,
+    *,
+    while_frozen: Callable[[], None],
+    expected: int = 600,
+) -> list:  # type: ignore[type-arg]
+    """Run `loop` until it commits, freeze the broker for `while_frozen`, thaw it; the
+    `expected` outputs once the loop is ready again. The loop must not stop on the way."""
     running = Running(loop)
     try:
         wait_for(committing(loop, registry), 30, "committing at first")
-        freeze(frozen_broker)
+        freeze(broker)
         try:
-            wait_for(lambda: not loop.health().ready, 15, "not ready while the broker is frozen")
-            assert "cannot commit" in loop.health().detail
+            while_frozen()
         finally:
-            thaw(frozen_broker)
-        outputs = consume_all(settings, settings.topic("out"), 600, timeout_s=90)
+            thaw(broker)
+        outputs = consume_all(settings, settings.topic("out"), expected, timeout_s=90)
         wait_for(lambda: loop.health().ready, 30, "ready again once commits go through")
     finally:
         running.stop()
     assert running.failures == []
+    return outputs
+
+
+def test_a_loop_that_cannot_commit_is_not_ready_and_catches_up_once_the_broker_answers(
+    frozen_broker: LocalBroker, unique: str
+) -> None:
+    loop, settings, registry = slow_loop(frozen_broker, unique, records=600)
+
+    def not_ready() -> None:
+        wait_for(lambda: not loop.health().ready, 15, "not ready while the broker is frozen")
+        assert "cannot commit" in loop.health().detail
+
+    outputs = through_a_freeze(frozen_broker, loop, settings, registry, while_frozen=not_ready)
     assert [m.value() for m in outputs] == [f"ok-{i}|{i + 1}".encode() for i in range(600)]
 
 
@@ -295,27 +314,10 @@ def test_a_transaction_that_outlived_its_timeout_is_given_up_and_the_loop_goes_o
     loop, settings, registry = slow_loop(
         frozen_broker, unique, records=600, transaction_timeout_ms=4_000
     )
-    running = Running(loop)
-    try:
-        wait_for(committing(loop, registry), 30, "committing at first")
-        freeze(frozen_broker)
-        try:
-            time.sleep(7)  # past the 4 s transaction timeout
-        finally:
-            thaw(frozen_broker)
-        outputs = consume_all(settings, settings.topic("out"), 600, timeout_s=90)
-        wait_for(lambda: loop.health().ready, 30, "ready again once commits go through")
-    finally:
-        running.stop()
-    assert running.failures == []
-    aborted = [
-        sample
-        for metric in registry.collect()
-        if metric.name == "leadrouter_transactions_aborted"
-        for sample in metric.samples
-        if sample.name.endswith("_total") and sample.value > 0
-    ]
-    assert aborted, "the frozen transaction was never given up"
+    outputs = through_a_freeze(
+        frozen_broker, loop, settings, registry, while_frozen=lambda: time.sleep(7)
+    )  # 7 s: past the 4 s transaction timeout
+    assert aborts(loop) >= 1, "the frozen transaction was never given up"
     assert [m.value() for m in outputs] == [f"ok-{i}|{i + 1}".encode() for i in range(600)]
 
 
