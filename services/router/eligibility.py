@@ -18,7 +18,7 @@ from enum import StrEnum
 from services.leads.config_people import Rep
 from services.leads.events import PresenceStatus
 from services.leads.routing_config import Pool, RoutingConfig
-from services.leads.working_hours import WeeklyHours, is_working_at, local_datetime
+from services.leads.working_hours import WeeklyHours, local_datetime
 from services.router.fairness import Availability
 from services.router.rotation import MemberStanding, RotationState
 from services.router.strategies import Contender
@@ -92,92 +92,185 @@ def verdict(
 
 
 @dataclass(frozen=True, slots=True)
-class _Roster:
-    """One config's reps by id with their weekly hours resolved, built once per config.
+class _Member:
+    """A pool member with what its checks read resolved once per config: no pydantic
+    attribute reads, holiday dates as ISO strings, skill and language sets."""
 
-    The same answers as `RoutingConfig.rep` and `hours_of`, without their lookups (pydantic
-    private attributes) once per member per decision, where they showed in profiles.
-    """
+    rep_id: str
+    weight: int
+    rep: Rep | None
+    hours: WeeklyHours | None
+    zone: str
+    holidays: frozenset[str]
+    skills: frozenset[str]
+    languages: frozenset[str]
+
+
+@dataclass(slots=True)
+class _Roster:
+    """One config's pools as `_Member`s, built once per config, and the verdicts of eligible
+    members already made (one per member and local day: most verdicts of most decisions)."""
 
     config: RoutingConfig
-    reps: dict[str, tuple[Rep, WeeklyHours | None]]
+    pools: dict[str, tuple[Pool, tuple[_Member, ...]]]
+    eligible: dict[tuple[str, int, str], Verdict]
 
 
 _latest: list[_Roster] = []
+_ELIGIBLE_KEPT = 50_000
+"""Verdicts kept before the cache starts again: a day's worth for a large team."""
 
 
 def _roster(config: RoutingConfig) -> _Roster:
     latest = _latest[0] if _latest else None
     if latest is not None and latest.config is config:
         return latest
-    roster = _Roster(config, {rep.id: (rep, config.hours_of(rep.id)) for rep in config.reps})
+    roster = _Roster(config, {}, {})
     _latest[:] = [roster]  # one config in force at a time: keep only the newest
     return roster
+
+
+def _member(rep_id: str, weight: int, reps: dict[str, tuple[Rep, WeeklyHours | None]]) -> _Member:
+    known = reps.get(rep_id)
+    if known is None:
+        return _Member(rep_id, weight, None, None, "UTC", frozenset(), frozenset(), frozenset())
+    rep, hours = known
+    return _Member(
+        rep_id,
+        weight,
+        rep,
+        hours,
+        rep.time_zone,
+        frozenset(h.isoformat() for h in rep.holidays),
+        frozenset(rep.skills),
+        frozenset(rep.languages),
+    )
+
+
+def _members(roster: _Roster, pool: Pool) -> tuple[_Member, ...]:
+    known = roster.pools.get(pool.id)
+    if known is not None and known[0] is pool:
+        return known[1]
+    config = roster.config
+    reps = {rep.id: (rep, config.hours_of(rep.id)) for rep in config.reps}
+    members = tuple(_member(m.rep, m.weight, reps) for m in pool.members)
+    roster.pools[pool.id] = (pool, members)
+    return members
+
+
+@dataclass(frozen=True, slots=True)
+class _LocalTime:
+    """The request's instant on the wall clock of one time zone."""
+
+    day: str
+    weekday: int
+    second: float
+
+    @classmethod
+    def at(cls, at_ms: int, zone_name: str) -> _LocalTime:
+        local = local_datetime(at_ms, zone_name)
+        second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+        return cls(local.date().isoformat(), local.weekday(), second)
+
+    def within(self, hours: WeeklyHours | None) -> bool:
+        """Inside `hours` (no schedule: around the clock), as `is_working_at` on a
+        non-holiday."""
+        if hours is None:
+            return True
+        second = self.second
+        return any(r.start_s <= second < r.end_s for r in hours.on(self.weekday))
 
 
 def assess(
     config: RoutingConfig, pool: Pool, state: RotationState, presence: PresenceAt, ask: Ask
 ) -> tuple[Verdict, ...]:
-    """One verdict per pool member, in the pool's member order."""
-    reps = _roster(config).reps
+    """One verdict per pool member, in the pool's member order.
+
+    One pass over the members. What members share is worked out once per request (the local
+    time per time zone, "working?" per schedule and zone), and an eligible member's verdict is
+    made once per local day and kept.
+    """
+    roster = _roster(config)
+    kept = roster.eligible
+    if len(kept) > _ELIGIBLE_KEPT:
+        kept.clear()
     standings = state.standings()
-    needed = ask.required_skills | frozenset(pool.required_skills)
-    days: dict[str, str] = {}  # a pool's members share a few time zones
+    checks = _Checks(presence, ask, frozenset(pool.required_skills))
     verdicts = []
-    for member in pool.members:
-        rep_id = member.rep
-        known = reps.get(rep_id)
-        if known is None:
-            verdicts.append(verdict(rep_id, member.weight, "", SkipReason.UNKNOWN_REP))
+    for member in _members(roster, pool):
+        rep_id, weight, rep = member.rep_id, member.weight, member.rep
+        if rep is None:
+            verdicts.append(verdict(rep_id, weight, "", SkipReason.UNKNOWN_REP))
             continue
-        rep, hours = known
-        day = days.get(rep.time_zone)
-        if day is None:  # as config.local_day
-            day = days[rep.time_zone] = local_datetime(ask.at_ms, rep.time_zone).date().isoformat()
-        standing = standings.get(rep_id) or MemberStanding(rep_id=rep_id)
-        skip, detail = _first_refusal(
-            rep, hours, presence, ask, standing=standing, day=day, needed=needed
-        )
-        verdicts.append(verdict(rep_id, member.weight, day, skip, detail))
+        clock = checks.clock(member.zone)
+        day = clock.day
+        skip, detail = checks.first_refusal(member, rep, clock, standings.get(rep_id))
+        if skip is not None:
+            verdicts.append(verdict(rep_id, weight, day, skip, detail))
+            continue
+        found = kept.get((rep_id, weight, day))
+        if found is None:
+            found = kept[(rep_id, weight, day)] = verdict(rep_id, weight, day)
+        verdicts.append(found)
     return tuple(verdicts)
 
 
-def _first_refusal(
-    rep: Rep,
-    hours: WeeklyHours | None,
-    presence: PresenceAt,
-    ask: Ask,
-    *,
-    standing: MemberStanding,
-    day: str,
-    needed: frozenset[str],
-) -> tuple[SkipReason | None, str]:
-    rep_id = standing.rep_id
-    if not rep.active:
-        return SkipReason.INACTIVE, "inactive in the config"
-    status, until = presence(rep_id, ask.at_ms)
-    if status is not PresenceStatus.AVAILABLE:
-        reason = SkipReason.AWAY if status is PresenceStatus.AWAY else SkipReason.OFFLINE
-        return reason, "until further notice" if until is None else f"until {_utc(until)}"
-    if any(h.isoformat() == day for h in rep.holidays):
-        return SkipReason.HOLIDAY, f"{day} in {rep.time_zone}"
-    if not is_working_at(hours, rep.time_zone, rep.holidays, ask.at_ms):  # config.is_working
-        return SkipReason.OFF_HOURS, f"outside working hours in {rep.time_zone}"
-    held = standing.open
-    if rep.max_open is not None and held >= rep.max_open:
-        return SkipReason.MAX_OPEN, f"{held} open of {rep.max_open}"
-    today = standing.count_on(day)
-    if rep.daily_cap is not None and today >= rep.daily_cap:
-        return SkipReason.DAILY_CAP, f"{today} today ({day}) of {rep.daily_cap}"
-    missing = sorted(needed - set(rep.skills))
-    if missing:
-        return SkipReason.MISSING_SKILL, ", ".join(missing)
-    language = (ask.language or "").strip().lower()
-    if language and rep.languages and language not in rep.languages:
-        return SkipReason.LANGUAGE, f"does not speak {language!r}"
-    if rep_id in ask.excluded:
-        return SkipReason.PREVIOUS_OWNER, "owned this lead before"
-    return None, ""
+class _Checks:
+    """One request's checks, with what the members share worked out once."""
+
+    def __init__(self, presence: PresenceAt, ask: Ask, pool_skills: frozenset[str]) -> None:
+        self.presence = presence
+        self.at_ms = ask.at_ms
+        self.excluded = ask.excluded
+        self.needed = ask.required_skills | pool_skills
+        self.language = (ask.language or "").strip().lower()
+        self._clocks: dict[str, _LocalTime] = {}  # a pool's members share a few time zones
+        self._working: dict[tuple[int, str], bool] = {}
+
+    def clock(self, zone_name: str) -> _LocalTime:
+        clock = self._clocks.get(zone_name)
+        if clock is None:
+            clock = self._clocks[zone_name] = _LocalTime.at(self.at_ms, zone_name)
+        return clock
+
+    def first_refusal(
+        self, member: _Member, rep: Rep, clock: _LocalTime, standing: MemberStanding | None
+    ) -> tuple[SkipReason | None, str]:
+        """The first check `member` fails, in the order the module names; (None, "") when
+        it passes them all."""
+        if not rep.active:
+            return SkipReason.INACTIVE, "inactive in the config"
+        status, until = self.presence(member.rep_id, self.at_ms)
+        if status is not PresenceStatus.AVAILABLE:
+            reason = SkipReason.AWAY if status is PresenceStatus.AWAY else SkipReason.OFFLINE
+            return reason, "until further notice" if until is None else f"until {_utc(until)}"
+        day = clock.day
+        if day in member.holidays:
+            return SkipReason.HOLIDAY, f"{day} in {member.zone}"
+        if not self._inside(member, clock):
+            return SkipReason.OFF_HOURS, f"outside working hours in {member.zone}"
+        held = standing.open if standing is not None else 0
+        if rep.max_open is not None and held >= rep.max_open:
+            return SkipReason.MAX_OPEN, f"{held} open of {rep.max_open}"
+        today = standing.count_on(day) if standing is not None else 0
+        if rep.daily_cap is not None and today >= rep.daily_cap:
+            return SkipReason.DAILY_CAP, f"{today} today ({day}) of {rep.daily_cap}"
+        needed = self.needed
+        if needed and not needed <= member.skills:
+            return SkipReason.MISSING_SKILL, ", ".join(sorted(needed - member.skills))
+        language = self.language
+        if language and member.languages and language not in member.languages:
+            return SkipReason.LANGUAGE, f"does not speak {language!r}"
+        if member.rep_id in self.excluded:
+            return SkipReason.PREVIOUS_OWNER, "owned this lead before"
+        return None, ""
+
+    def _inside(self, member: _Member, clock: _LocalTime) -> bool:
+        key = (id(member.hours), member.zone)
+        inside = self._working.get(key)
+        if inside is None:
+            inside = self._working[key] = clock.within(member.hours)
+        return inside
 
 
 def _utc(at_ms: int) -> str:
