@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
@@ -129,31 +129,41 @@ class RoutingConfig(ConfigModel):
             raise ConfigInvalid(tuple(problems))
 
     # -- lookups -----------------------------------------------------------------------------
+    # The indexes are read from `__pydantic_private__` directly: `self._pools` finds a private
+    # attribute only after ordinary lookup fails (pydantic's `__getattr__`), about 1 us a read,
+    # and the router reads pools and reps several times per lead.
+    def _index(self, name: str) -> dict[str, Any]:
+        private = cast("dict[str, dict[str, Any]]", self.__pydantic_private__)  # never None here
+        return private[name]
+
     def rep(self, rep_id: str) -> Rep:
         """The rep `rep_id`; raises KeyError naming it when the config has no such rep."""
         try:
-            return self._reps[rep_id]
+            rep: Rep = self._index("_reps")[rep_id]
         except KeyError:
             raise KeyError(f"unknown rep {rep_id!r}") from None
+        return rep
 
     def has_rep(self, rep_id: str) -> bool:
-        return rep_id in self._reps
+        return rep_id in self._index("_reps")
 
     def pool(self, pool_id: str) -> Pool:
         """The pool `pool_id`; raises KeyError naming it when the config has no such pool."""
         try:
-            return self._pools[pool_id]
+            pool: Pool = self._index("_pools")[pool_id]
         except KeyError:
             raise KeyError(f"unknown pool {pool_id!r}") from None
+        return pool
 
     def has_pool(self, pool_id: str) -> bool:
-        return pool_id in self._pools
+        return pool_id in self._index("_pools")
 
     def sla_policy(self, policy_id: str) -> SlaPolicy:
         try:
-            return self._policies[policy_id]
+            policy: SlaPolicy = self._index("_policies")[policy_id]
         except KeyError:
             raise KeyError(f"unknown SLA policy {policy_id!r}") from None
+        return policy
 
     def pools_of(self, rep_id: str) -> tuple[Pool, ...]:
         return tuple(p for p in self.pools if any(m.rep == rep_id for m in p.members))

@@ -171,21 +171,31 @@ def _release(out: _Emitter, state: RotationState, owner: str | None) -> Decided:
     return Decided(out.assignment(pool_id, rep, reason, trace, Outcome.RELEASED), new_state, None)
 
 
+_made: dict[tuple[str, str, str | None, float | None], Candidate] = {}
+"""Candidates already made: immutable values, and most repeat from one decision to the next
+(an eligible member's line differs only by its credit, which takes few values)."""
+_MADE_KEPT = 100_000
+
+
 def _candidates(
     pool: Pool, verdicts: tuple[Verdict, ...], credits: dict[str, int]
 ) -> tuple[Candidate, ...]:
-    """The trace's candidates, in member order. Built unvalidated: the values are the
-    domain's own, of the declared types, and this is one model per member per decision."""
-    trusted, pool_id = Candidate.trusted, pool.id
-    return tuple(
-        trusted(
-            rep_id=v.rep_id,
-            pool_id=pool_id,
-            skip_reason=v.explain(),
-            credit=float(credits[v.rep_id]) if v.rep_id in credits else None,
-        )
-        for v in verdicts
-    )
+    """The trace's candidates, in member order. Built unvalidated (the values are the
+    domain's own, of the declared types) and kept: one model per member per decision was a
+    tenth of the decision."""
+    if len(_made) > _MADE_KEPT:
+        _made.clear()
+    pool_id, made, trusted = pool.id, [], Candidate.trusted
+    for v in verdicts:
+        credit = credits.get(v.rep_id)
+        key = (v.rep_id, pool_id, v.explain(), None if credit is None else float(credit))
+        candidate = _made.get(key)
+        if candidate is None:
+            candidate = _made[key] = trusted(
+                rep_id=key[0], pool_id=pool_id, skip_reason=key[2], credit=key[3]
+            )
+        made.append(candidate)
+    return tuple(made)
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,21 +97,28 @@ def triage(
     skills = set(config.pool(pool_id).required_skills)
     if rule_id is not None and rule_id == match.rule_id and pool_id == match.pool_id:
         skills |= set(match.required_skills)
-    request = RoutingRequest(
+    request = RoutingRequest.trusted(  # the domain's own values, of the declared types
         request_id=assign_request_id(lead.lead_id),
         kind=RequestKind.ASSIGN,
         lead_id=lead.lead_id,
         pool_id=pool_id,
         lead=lead,
+        rep_id=None,
         preferred_owner=preferred,
+        previous_owners=(),
         required_skills=tuple(sorted(skills)),
+        attempt=1,
         rule_id=rule_id,
         score=card.total,
         is_repeat=path is TriagePath.REPEAT,
-        repeat_of=earlier.lead_id if earlier is not None else None,
         reason=f"{reason}; score {card.total}",
         received_at_ms=lead.received_at_ms,
         requested_at_ms=requested_at_ms,
+        pools_tried=(),
+        prior_candidates=(),
+        repeat_of=earlier.lead_id if earlier is not None else None,
+        prior_config_version=None,
+        prior_presence_position=(),
     )
     seen = SeenLead(
         lead_id=lead.lead_id, received_at_ms=lead.received_at_ms, pool_id=pool_id, rule_id=rule_id
