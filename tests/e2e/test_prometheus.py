@@ -57,6 +57,8 @@ def stack(topics: KafkaSettings, tmp_path: Path) -> Iterator[Stack]:
         ingest_metrics=free_port(),
         router_metrics=free_port(),
         sla_metrics=free_port(),
+        notifier_metrics=free_port(),
+        mail_sink=free_port(),
     )
     running = Stack(
         ports,
