@@ -4,7 +4,10 @@ The transactional loop must never wait on a provider (a slow one would hold its 
 open past the broker's timeout), so the loop's tick hands due deliveries to `submit` and takes
 the answers back with `answers` on a later tick, writing them into the delivery state in its
 own transaction. Each channel has its own queue, workers and rate limit: a provider that is
-down or slow fills only its own queue, and the other channels and recipients go on.
+down or slow fills only its own queue, and the other channels go on. Within a channel whose
+points are URLs (webhooks, Teams, Slack incoming webhooks), one host has at most half the
+channel's workers queued or busy, so an endpoint that hangs until the timeout holds up no
+other recipient's endpoint.
 
 Nothing here is durable: what is queued or in flight is still pending in the state topic, so a
 crash loses no work, it only repeats the attempts that were under way (at-least-once).
@@ -16,8 +19,10 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from services.notifier.channels import Channel
 from services.notifier.deliveries import Answer, Delivery, Failed
@@ -65,6 +70,9 @@ class Sender:
         self.observe = observe
         self._queues: dict[str, queue.Queue[tuple[int, Delivery]]] = {}
         self._busy: set[str] = set()
+        self._at: Counter[str] = Counter()
+        """Attempts queued or under way per URL host (see `host_of`)."""
+        self.per_host = max(1, workers // 2)
         self._done: dict[int, list[Attempt]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -82,14 +90,18 @@ class Sender:
     def submit(self, partition: int, delivery: Delivery) -> bool:
         """Queue one attempt; False when it is queued or in flight already, or its channel's
         queue is full (it stays pending and a later tick offers it again)."""
-        key = delivery.notification_id
+        key, host = delivery.notification_id, host_of(delivery)
         with self._lock:
             if key in self._busy:
                 return False
             work = self._queues.get(delivery.channel)
             if work is not None and work.qsize() >= self.max_queued:
                 return False
+            if host is not None and self._at[host] >= self.per_host:
+                return False
             self._busy.add(key)
+            if host is not None:
+                self._at[host] += 1
         if work is None:
             failed = Failed(False, f"channel {delivery.channel!r} is not set up on this notifier")
             self._finish(Attempt(partition, delivery, failed, 0.0))
@@ -136,5 +148,15 @@ class Sender:
 
     def _finish(self, attempt: Attempt) -> None:
         self.observe(attempt)
+        host = host_of(attempt.delivery)
         with self._lock:
+            if host is not None:
+                self._at[host] -= 1
             self._done.setdefault(attempt.partition, []).append(attempt)
+
+
+def host_of(delivery: Delivery) -> str | None:
+    """The host a URL point posts to; None for points sent through one provider (SMTP relay,
+    Twilio, Slack's API), whose only limit is the channel's."""
+    url = delivery.point.get("url") or delivery.point.get("webhook_url")
+    return None if url is None else f"{delivery.channel}:{urlsplit(url).netloc}"

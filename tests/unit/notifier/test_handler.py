@@ -161,3 +161,35 @@ def test_the_webhook_payload_is_the_events_documented_form() -> None:
     assert body["type"] == "lead.assigned"
     assert body["timestamp"] == "2026-05-28T20:26:40Z"
     assert body["data"]["rep_id"] == "ann"
+
+
+def test_a_hanging_endpoint_holds_up_no_other_endpoint_of_its_channel(
+    closing: list[Sender],
+) -> None:
+    release = threading.Event()
+
+    def answer(delivery: Delivery) -> Answer:
+        if "hangs.example" in delivery.point["url"]:
+            release.wait(10)
+        return Sent()
+
+    webhook = Told(answer)
+    store = DeliveryStore("notifier.deliveries")
+    store.adopt(0)
+    sender = Sender({"webhook": webhook}, {}, workers=4)
+    closing.append(sender)
+    subscribers = [
+        {"channel": "webhook", "url": "https://hangs.example/h"},
+        {"channel": "webhook", "url": "https://fine.example/h"},
+    ]
+    config = make_config({"subscribers": subscribers})
+    handler = NotifierHandler(
+        TOPICS, store, sender, lambda: config, NotifierMetrics.create(CollectorRegistry())
+    )
+    for n in range(10):
+        handler.handle(record(make_assignment(f"lead-{n}"), offset=n))
+    store.commit()
+    settle(handler, T0, lambda: not any("fine" in d.point["url"] for d in store.pending(0)))
+    waiting = [d.point["url"] for d in store.pending(0)]
+    release.set()
+    assert waiting == ["https://hangs.example/h"] * 10
