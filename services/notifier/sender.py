@@ -6,7 +6,7 @@ the answers back with `answers` on a later tick, writing them into the delivery 
 own transaction. Each channel has its own queue, workers and rate limit: a provider that is
 down or slow fills only its own queue, and the other channels go on. Within a channel whose
 points are URLs (webhooks, Teams, Slack incoming webhooks), one host has at most half the
-channel's workers queued or busy, so an endpoint that hangs until the timeout holds up no
+channel's workers (host_queues.py), so an endpoint that hangs until the timeout holds up no
 other recipient's endpoint.
 
 Nothing here is durable: what is queued or in flight is still pending in the state topic, so a
@@ -16,16 +16,15 @@ crash loses no work, it only repeats the attempts that were under way (at-least-
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from services.notifier.channels import Channel
 from services.notifier.deliveries import Answer, Delivery, Failed
+from services.notifier.host_queues import HostQueues
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +67,14 @@ class Sender:
         self.channels = dict(channels)
         self.max_queued = max_queued
         self.observe = observe
-        self._queues: dict[str, queue.Queue[tuple[int, Delivery]]] = {}
+        self._queues: dict[str, HostQueues[tuple[int, Delivery]]] = {}
         self._busy: set[str] = set()
-        self._at: Counter[str] = Counter()
-        """Attempts queued or under way per URL host (see `host_of`)."""
-        self.per_host = max(1, workers // 2)
         self._done: dict[int, list[Attempt]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         for name in self.channels:
-            self._queues[name] = queue.Queue()
+            self._queues[name] = HostQueues(per_host=max(1, workers // 2))
             limit = RateLimit(per_second.get(name, 0.0))
             for index in range(workers):
                 thread = threading.Thread(
@@ -88,25 +84,21 @@ class Sender:
                 self._threads.append(thread)
 
     def submit(self, partition: int, delivery: Delivery) -> bool:
-        """Queue one attempt; False when it is queued or in flight already, or its channel's
+        """Queue one attempt; False when it is queued or in flight already, or its host's
         queue is full (it stays pending and a later tick offers it again)."""
         key, host = delivery.notification_id, host_of(delivery)
         with self._lock:
             if key in self._busy:
                 return False
             work = self._queues.get(delivery.channel)
-            if work is not None and work.qsize() >= self.max_queued:
-                return False
-            if host is not None and self._at[host] >= self.per_host:
+            if work is not None and work.waiting(host) >= self.max_queued:
                 return False
             self._busy.add(key)
-            if host is not None:
-                self._at[host] += 1
         if work is None:
             failed = Failed(False, f"channel {delivery.channel!r} is not set up on this notifier")
             self._finish(Attempt(partition, delivery, failed, 0.0))
         else:
-            work.put((partition, delivery))
+            work.put(host, (partition, delivery))
         return True
 
     def answers(self, partition: int) -> list[Attempt]:
@@ -120,7 +112,7 @@ class Sender:
 
     def queued(self) -> dict[str, int]:
         """Attempts waiting for a worker, per channel."""
-        return {name: work.qsize() for name, work in self._queues.items()}
+        return {name: work.waiting() for name, work in self._queues.items()}
 
     def close(self, timeout_s: float = 2.0) -> None:
         self._stopping.set()
@@ -133,10 +125,10 @@ class Sender:
     def _work(self, name: str, limit: RateLimit) -> None:
         work, channel = self._queues[name], self.channels[name]
         while not self._stopping.is_set():
-            try:
-                partition, delivery = work.get(timeout=0.2)
-            except queue.Empty:
+            taken = work.take(timeout_s=0.2)
+            if taken is None:
                 continue
+            host, (partition, delivery) = taken
             limit.wait(self._stopping)
             started = time.monotonic()
             try:
@@ -144,14 +136,13 @@ class Sender:
             except Exception as exc:  # an adapter bug costs one attempt, not the worker
                 log.exception("channel %s failed on %s", name, delivery.notification_id)
                 answer = Failed(True, f"{type(exc).__name__}: {exc}")
+            finally:
+                work.done(host)
             self._finish(Attempt(partition, delivery, answer, time.monotonic() - started))
 
     def _finish(self, attempt: Attempt) -> None:
         self.observe(attempt)
-        host = host_of(attempt.delivery)
         with self._lock:
-            if host is not None:
-                self._at[host] -= 1
             self._done.setdefault(attempt.partition, []).append(attempt)
 
 
