@@ -5,7 +5,8 @@ An incoming webhook answers `200 ok`, or a status with the error as plain text
 Retry-After). `chat.postMessage` answers 200 with JSON: `{"ok": true, "ts": ...}` or
 `{"ok": false, "error": "channel_not_found"}`; rate limits are `429` with Retry-After. Slack
 takes no idempotency key for either, so a retry after a lost answer can post twice
-(at-least-once); the notification id rides in the message metadata so a reader can tell.
+(at-least-once); with chat.postMessage the notification id rides in the message metadata, so
+a reader can tell a repeat.
 """
 
 from __future__ import annotations
@@ -45,13 +46,15 @@ def blocks(delivery: Delivery) -> list[dict[str, Any]]:
 
 
 def slack_body(delivery: Delivery) -> dict[str, Any]:
+    """`text` is the fallback notifications and screen readers show."""
+    return {"text": delivery.message["short"], "blocks": blocks(delivery)}
+
+
+def message_metadata(delivery: Delivery) -> dict[str, Any]:
+    """chat.postMessage's `metadata`: the notification id, for whoever reads the channel."""
     return {
-        "text": delivery.message["short"],
-        "blocks": blocks(delivery),
-        "metadata": {
-            "event_type": f"lead_{delivery.event_type.value}",
-            "event_payload": {"notification_id": delivery.notification_id},
-        },
+        "event_type": f"lead_{delivery.event_type.value}",
+        "event_payload": {"notification_id": delivery.notification_id},
     }
 
 
@@ -78,7 +81,10 @@ class SlackChannel:
     def _post_message(self, delivery: Delivery) -> Answer:
         if self.bot_token is None:
             return Failed(False, "no NOTIFIER_SLACK_BOT_TOKEN for chat.postMessage")
-        body = slack_body(delivery) | {"channel": delivery.point["slack_channel"]}
+        body = slack_body(delivery) | {
+            "channel": delivery.point["slack_channel"],
+            "metadata": message_metadata(delivery),
+        }
         headers = {"authorization": f"Bearer {self.bot_token}"}
         try:
             response = self.client.post(

@@ -113,6 +113,8 @@ def test_slack_post_message_sends_the_bot_token_and_reads_ok_false() -> None:
             False, "invalid_auth", 200
         )
     assert slack.seen[0].path == "/chat.postMessage"
+    sent = slack.seen[0].json()
+    assert sent["metadata"]["event_payload"]["notification_id"].startswith("ntf_")
 
 
 def test_slack_ratelimited_is_retried_after_its_retry_after() -> None:
