@@ -12,7 +12,14 @@ from collections.abc import Callable, Iterator
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.leads.events import Assignment, DeadLetter
+from services.leads.events import (
+    Assignment,
+    DeadLetter,
+    Escalation,
+    EscalationStep,
+    Outcome,
+    RequestKind,
+)
 from services.notifier.channels import Channel
 from services.notifier.deliveries import Answer, Delivery, Failed, RetryPolicy, Sent, Status
 from services.notifier.delivery_store import DeliveryStore
@@ -193,3 +200,28 @@ def test_a_hanging_endpoint_holds_up_no_other_endpoint_of_its_channel(
     waiting = [d.point["url"] for d in store.pending(0)]
     release.set()
     assert waiting == ["https://hangs.example/h"] * 10
+
+
+def test_escalations_are_planned_and_releases_tell_nobody(closing: list[Sender]) -> None:
+    handler, sender = notifier({})
+    closing.append(sender)
+    escalation = Escalation(
+        escalation_id="lead-1#e1",
+        lead_id="lead-1",
+        assignment_id="lead-1#a1",
+        pool_id="inside",
+        policy_id="quick",
+        step=EscalationStep.NOTIFY,
+        rep_id="ann",
+        target=None,
+        attempt=1,
+        reason="half the deadline passed",
+        due_at_ms=T0,
+        fired_at_ms=T0,
+    )
+    value = AvroCodec(Escalation).encode(escalation)
+    handler.handle(InputRecord(TOPICS.escalations, 0, 0, b"lead-1", value, T0))
+    released = make_assignment(outcome=Outcome.RELEASED, kind=RequestKind.RELEASE)
+    handler.handle(record(released, offset=1))
+    planned = sorted((d.recipient, d.event_type.value) for _, d in handler.store.items(0))
+    assert planned == [("ann", "escalated"), ("inside", "escalated")]
