@@ -119,6 +119,13 @@ def answered(delivery: Delivery, answer: Answer, now_ms: int, policy: RetryPolic
     return replace(delivery, attempts=attempts, last_answer=described, next_at_ms=now_ms + delay)
 
 
+def settled(delivery: Delivery) -> Delivery:
+    """What the state keeps of a sent or dead delivery: enough never to send it again, without
+    the rendered texts and payload (the dead letter carries those), so a week of deliveries
+    restores quickly and fits in memory."""
+    return replace(delivery, message={}, payload="")
+
+
 def describe(answer: Failed) -> str:
     status = "" if answer.status is None else f"{answer.status} "
     return f"{status}{answer.detail}"[:2000]

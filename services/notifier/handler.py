@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from services.leads.events import Assignment, DeadLetter, Escalation, Outcome
 from services.leads.routing_config import RoutingConfig
-from services.notifier.deliveries import Delivery, RetryPolicy, Status, answered
+from services.notifier.deliveries import Delivery, RetryPolicy, Status, answered, settled
 from services.notifier.delivery_store import DeliveryStore, encode
 from services.notifier.messages import EventPayload, assignment_payload, escalation_payload
 from services.notifier.metrics import NotifierMetrics, dead_reason
@@ -51,7 +51,8 @@ class NotifierHandler:
     metrics: NotifierMetrics
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     retention_ms: int = 7 * 86_400_000
-    sweep_interval_ms: int = 60_000
+    sweep_interval_ms: int = 600_000
+    """How often finished entries past retention are looked for: a scan of the partition."""
     _assignments: AvroCodec[Assignment] = field(default_factory=lambda: AvroCodec(Assignment))
     _escalations: AvroCodec[Escalation] = field(default_factory=lambda: AvroCodec(Escalation))
     _last_sweep: dict[int, int] = field(default_factory=dict)
@@ -105,10 +106,11 @@ class NotifierHandler:
             if current is None or current.status is not Status.PENDING:
                 continue
             after = answered(current, attempt.answer, now_ms, self.policy)
-            self.store.put(partition, after.notification_id, after)
             self.metrics.recorded(after, attempt.answer)
             if after.status is Status.DEAD:
                 outputs.append(self._dead_letter(after, dead_reason(attempt.answer), now_ms))
+            kept = after if after.status is Status.PENDING else settled(after)
+            self.store.put(partition, after.notification_id, kept)
         return outputs
 
     def _dead_letter(self, delivery: Delivery, reason: str, now_ms: int) -> OutputRecord:

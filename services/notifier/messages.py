@@ -3,7 +3,9 @@
 Texts are Jinja2 templates in a sandbox (templates come from config, so they may not reach
 Python objects); the HTML one is autoescaped, so a lead's "<script>" arrives as text. Each
 event type has built-in templates; `notifications.templates` in the routing config overrides
-any of them. Pure: the time a payload carries is the event's own.
+any of them; one that fails as it renders (the sandbox refusing an attribute, a division by
+zero) falls back to the built-in one, so a template mistake never silences a notification.
+Pure: the time a payload carries is the event's own.
 """
 
 from __future__ import annotations
@@ -164,11 +166,19 @@ def render(payload: EventPayload, recipient: str, config: Notifications) -> Mess
     sources = dict(DEFAULTS[payload.event_type])
     if override is not None:
         sources.update(override.model_dump(exclude_none=True))
+    defaults = DEFAULTS[payload.event_type]
+
+    def text(field: str, autoescape: bool) -> str:
+        try:
+            return _template(sources[field], autoescape).render(context)
+        except Exception:  # a config template may fail in any way as it runs: fall back
+            return _template(defaults[field], autoescape).render(context)
+
     return Message(
-        subject=_template(sources["subject"], False).render(context).strip(),
-        text=_template(sources["text"], False).render(context),
-        html=_template(sources["html"], True).render(context),
-        short=_template(sources["sms"], False).render(context).strip(),
+        subject=text("subject", False).strip(),
+        text=text("text", False),
+        html=text("html", True),
+        short=text("sms", False).strip(),
         link=link,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.notifier.deliveries import Failed, RetryPolicy, Sent, Status, answered
+from services.notifier.deliveries import Failed, RetryPolicy, Sent, Status, answered, settled
 from services.notifier.delivery_store import DeliveryStore, decode, encode
 from tests.unit.notifier.builders import T0, make_delivery
 
@@ -57,3 +57,9 @@ def test_the_store_finds_pending_work_and_forgets_what_a_rollback_undid() -> Non
     store.rollback()  # the send was not committed: it is pending again
     assert [d.notification_id for d in store.pending(0)] == [pending.notification_id]
     assert decode(encode(pending)) == pending
+
+
+def test_a_settled_delivery_keeps_its_standing_not_its_texts() -> None:
+    sent = settled(answered(make_delivery(), Sent(), T0, POLICY))
+    assert (sent.status, sent.message, sent.payload) == (Status.SENT, {}, "")
+    assert len(encode(sent)) < 600

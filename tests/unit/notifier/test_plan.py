@@ -108,3 +108,17 @@ def test_html_is_autoescaped_and_text_is_not_and_overrides_apply() -> None:
 
 def test_nobody_with_contact_points_means_no_deliveries() -> None:
     assert plan(assignment_payload(make_assignment()), make_config()) == []
+
+
+def test_a_template_failing_as_it_renders_falls_back_to_the_built_in_one() -> None:
+    payload = assignment_payload(make_assignment())
+    config = make_config(
+        {
+            "templates": {
+                "assigned": {"subject": "{{ lead.__class__.__mro__ }}", "sms": "{{ 1 / 0 }}"}
+            }
+        }
+    )
+    message = render(payload, "ann", config.notifications)
+    assert message.subject == "New lead for ann: lead-1"
+    assert message.short.startswith("New lead: ")
