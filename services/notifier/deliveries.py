@@ -4,10 +4,10 @@
     pending --Failed(retryable), attempts left--> pending (next attempt after a backoff)
     pending --Failed(permanent) or attempts used up--> dead (dead-lettered with the answer)
 
-The backoff is exponential with full jitter, and never shorter than the provider's
-`Retry-After`. The jitter comes from a stable hash of the notification id and the attempt, so
-it spreads retries across notifications while replaying the same answers gives the same
-schedule. Pure: the time of an answer is a parameter.
+The backoff is exponential with jitter (between half and all of each step), and never shorter
+than the provider's `Retry-After`. The jitter comes from a stable hash of the notification id
+and the attempt, so it spreads retries across notifications while replaying the same answers
+gives the same schedule. Pure: the time of an answer is a parameter.
 
 Deliveries live in a state topic (delivery_store.py) committed with the input offsets: the
 schedule survives restarts, which an in-process retry loop's sleeps would not.
@@ -55,7 +55,7 @@ class RetryPolicy:
     cap_ms: int = 300_000
 
     def delay_ms(self, notification_id: str, attempt: int, retry_after_s: float | None) -> int:
-        """Full jitter over `base * 2^(attempt-1)` capped, and at least the provider's wish."""
+        """Between half and all of `base * 2^(attempt-1)` capped; at least the provider's wish."""
         ceiling = min(self.cap_ms, self.base_ms * 2 ** max(0, attempt - 1))
         digest = hashlib.sha256(f"{notification_id}/{attempt}".encode()).digest()
         fraction = int.from_bytes(digest[:4], "big") / 2**32
