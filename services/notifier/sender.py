@@ -38,20 +38,25 @@ class Attempt:
 
 
 class RateLimit:
-    """At most `per_second` sends a second, in a smooth stream (a token bucket of one)."""
+    """At most `per_second` sends a second (0: no limit), spaced evenly: each send reserves the
+    next free slot, so workers sharing a channel share its limit."""
 
     def __init__(self, per_second: float) -> None:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.next_at = 0.0
         self.lock = threading.Lock()
 
-    def wait(self, stopping: threading.Event) -> None:
+    def reserve(self, now: float) -> float:
+        """Seconds from `now` until the slot this send may go in."""
         with self.lock:
-            now = time.monotonic()
             at = max(now, self.next_at)
             self.next_at = at + self.interval
-        if at > now:
-            stopping.wait(at - now)
+        return at - now
+
+    def wait(self, stopping: threading.Event) -> None:
+        delay = self.reserve(time.monotonic())
+        if delay > 0:
+            stopping.wait(delay)
 
 
 class Sender:
