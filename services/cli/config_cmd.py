@@ -81,6 +81,16 @@ def _validate(args: argparse.Namespace) -> int:
             _count(len(config.sla_policies), "SLA policy", "SLA policies"),
         ]
     )
+    notifications = config.notifications
+    if notifications.contacts or notifications.subscribers:
+        counts += ", " + ", ".join(
+            [
+                _count(
+                    len(notifications.contacts), "notification contact", "notification contacts"
+                ),
+                _count(len(notifications.subscribers), "subscriber", "subscribers"),
+            ]
+        )
     print(f"{args.file}: valid: {counts}; sha256 {content_hash(text)}")
     return 0
 

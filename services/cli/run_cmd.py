@@ -1,8 +1,9 @@
 """`leadrouter run | up | down`: the whole system on one machine.
 
 `run` starts the broker (unless KAFKA_BOOTSTRAP_SERVERS names one), creates the topics,
-publishes the demo routing config, starts ingest, router and sla_watcher, drives the demo feed
-through the real front doors and shows `leadrouter top`; Ctrl-C stops everything it started and
+publishes the demo routing config, starts ingest, router, sla_watcher and notifier (whose email
+goes to an SMTP sink `run` starts), drives the demo feed through the real front doors and shows
+`leadrouter top`; Ctrl-C stops everything it started and
 says where the logs are. `up` is the same without the feed and the view, left running for your
 own channels; `down` stops what `up` started.
 """
@@ -24,6 +25,7 @@ from rich.console import Console
 from services.cli.base import CommandError, Subparsers, stop_on_signal_or_after
 from services.demo.feed import FeedSettings
 from services.demo.front_doors import FrontDoors
+from services.demo.mail_sink import MailSink
 from services.demo.ports import Ports
 from services.demo.session import feed_and_watch
 from services.demo.stack import EXAMPLE_CONFIG, RUN_DIR, Stack, StackError
@@ -39,10 +41,11 @@ def register(subparsers: Subparsers) -> None:
         "run",
         help="start everything locally, feed demo leads, show the live view (Ctrl-C stops)",
         description="Starts a local broker (unless KAFKA_BOOTSTRAP_SERVERS names one), creates "
-        "the topics, publishes the routing config, starts ingest, router and sla_watcher (logs "
-        "under .run/logs/, or LEADROUTER_RUN_DIR), sends demo leads through the real front "
-        "doors, changes reps' presence, touches and closes some leads, and shows the live "
-        "view. Ctrl-C stops everything it started. Ports: INGEST_HTTP_PORT, INGEST_SMTP_PORT, "
+        "the topics, publishes the routing config, starts ingest, router, sla_watcher and "
+        "notifier (logs under .run/logs/, or LEADROUTER_RUN_DIR), sends demo leads through the "
+        "real front doors, changes reps' presence, touches and closes some leads, and shows the "
+        "live view; the notifier's email goes to an SMTP sink on NOTIFIER_SMTP_PORT (default "
+        "2526). Ctrl-C stops everything it started. Ports: INGEST_HTTP_PORT, INGEST_SMTP_PORT, "
         "*_METRICS_PORT, KAFKA_PORT.",
     )
     run.add_argument("--config", type=Path, help=f"routing config (default {DEMO_CONFIG.name})")
@@ -52,7 +55,7 @@ def register(subparsers: Subparsers) -> None:
     run.set_defaults(func=_run)
     up = subparsers.add_parser(
         "up",
-        help="start broker, topics, config and the three services, and leave them running",
+        help="start broker, topics, config and the four services, and leave them running",
         description="`leadrouter run` without the demo feed and the view, for your own "
         "channels; what it started is recorded for `leadrouter down`.",
     )
@@ -136,7 +139,19 @@ def _run(args: argparse.Namespace) -> int:
     )
     console = Console()
     stop = threading.Event()
-    _start(stack, console.print)
+    sink = MailSink(stack.ports.mail_sink)
+    try:
+        sink.start()
+    except OSError as exc:
+        raise CommandError(
+            f"cannot start the demo's SMTP sink on port {stack.ports.mail_sink} "
+            f"(NOTIFIER_SMTP_PORT): {exc}"
+        ) from exc
+    try:
+        _start(stack, console.print)
+    except BaseException:
+        sink.stop()
+        raise
     stats: dict[str, int] = {}
     try:  # from here on, whatever happens, the stack is stopped before returning
         stop_on_signal_or_after(stop, args.seconds)
@@ -151,10 +166,13 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         console.print(
-            "stopping ingest, router and sla_watcher" + (" and kafka" if stack.broker else "")
+            "stopping ingest, router, sla_watcher and notifier"
+            + (" and kafka" if stack.broker else "")
         )
         logs = _logs_line(stack)
         stack.stop()
+        sink.stop()
+        console.print(f"notifier: {sink.received} email(s) reached the demo's SMTP sink")
         sent = ", ".join(f"{k} {v}" for k, v in sorted(stats.items())) or "nothing"
         console.print(f"demo feed: {sent}")
         console.print(f"stopped; {logs}")
@@ -180,7 +198,7 @@ def _up(args: argparse.Namespace) -> int:
     )
     print(
         f"metrics        ingest :{ports.ingest_metrics}  router :{ports.router_metrics}  "
-        f"sla_watcher :{ports.sla_metrics}"
+        f"sla_watcher :{ports.sla_metrics}  notifier :{ports.notifier_metrics}"
     )
     print(f"{_logs_line(stack)}; watch with `leadrouter top`, stop with `leadrouter down`")
     return 0

@@ -21,6 +21,10 @@ SLA_ESCALATIONS = "leadrouter_sla_escalations_total"
 """SLA watcher: escalation events by level (owner, pool, fallback, manager)."""
 SLA_BREACHES = "leadrouter_sla_breaches_total"
 """SLA watcher: steps fired by a passed deadline, by pool and step (notify is not a breach)."""
+NOTIFICATIONS_SENT = "leadrouter_notifications_sent_total"
+"""Notifier: notifications the provider confirmed, by channel and event type."""
+NOTIFICATIONS_PENDING = "leadrouter_notifications_pending"
+"""Notifier: notifications not yet confirmed or dead-lettered."""
 
 
 @dataclass(frozen=True, slots=True)

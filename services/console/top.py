@@ -48,11 +48,12 @@ class Endpoint:
 
 
 def default_endpoints(host: str = "127.0.0.1") -> tuple[Endpoint, ...]:
-    """The three services' metrics, on the ports their own settings read from the environment."""
+    """The four services' metrics, on the ports their own settings read from the environment."""
     ports = (
         ("ingest", "INGEST_METRICS_PORT", "9101"),
         ("router", "ROUTER_METRICS_PORT", "9102"),
         ("sla_watcher", "SLA_METRICS_PORT", "9103"),
+        ("notifier", "NOTIFIER_METRICS_PORT", "9105"),
     )
     return tuple(
         Endpoint(name, f"http://{host}:{os.environ.get(env, default)}/metrics")

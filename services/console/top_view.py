@@ -12,6 +12,8 @@ from rich.text import Text
 from services.console.assignment_text import iso_ms
 from services.console.board import BoardSnapshot, PoolRow
 from services.console.service_metrics import (
+    NOTIFICATIONS_PENDING,
+    NOTIFICATIONS_SENT,
     SLA_BREACHES,
     SLA_ESCALATIONS,
     SLA_OPEN_TIMERS,
@@ -38,7 +40,21 @@ def status_line(board: BoardSnapshot, services: Sequence[ServiceStatus], config:
         if service.lag is not None:
             line.append(f" lag {service.lag:g}")
         line.append("   ")
+    notified = notifications_text(services)
+    if notified:
+        line.append(notified)
     return line
+
+
+def notifications_text(services: Sequence[ServiceStatus]) -> str:
+    """`notified: email 12, webhook 3 (pending 2)` from the notifier's metrics, or ''."""
+    for service in services:
+        sent = service.by_label(NOTIFICATIONS_SENT, "channel")
+        pending = service.total(NOTIFICATIONS_PENDING)
+        if sent or pending is not None:
+            by_channel = ", ".join(f"{c} {n:g}" for c, n in sorted(sent.items())) or "none"
+            return f"notified: {by_channel} (pending {_number(pending)})"
+    return ""
 
 
 @dataclass(frozen=True, slots=True)

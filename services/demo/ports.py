@@ -20,6 +20,9 @@ class Ports:
     ingest_metrics: int = 9101
     router_metrics: int = 9102
     sla_metrics: int = 9103
+    notifier_metrics: int = 9105
+    mail_sink: int = 2526
+    """Where the notifier sends email: the demo's SMTP sink under `leadrouter run`."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Ports:
@@ -31,6 +34,8 @@ class Ports:
             "ingest_metrics": "INGEST_METRICS_PORT",
             "router_metrics": "ROUTER_METRICS_PORT",
             "sla_metrics": "SLA_METRICS_PORT",
+            "notifier_metrics": "NOTIFIER_METRICS_PORT",
+            "mail_sink": "NOTIFIER_SMTP_PORT",
         }
         defaults = cls()
         values = {}
@@ -49,4 +54,6 @@ class Ports:
             "INGEST_METRICS_PORT": str(self.ingest_metrics),
             "ROUTER_METRICS_PORT": str(self.router_metrics),
             "SLA_METRICS_PORT": str(self.sla_metrics),
+            "NOTIFIER_METRICS_PORT": str(self.notifier_metrics),
+            "NOTIFIER_SMTP_PORT": str(self.mail_sink),
         }

@@ -45,6 +45,7 @@ def feed_and_watch(
         Endpoint("ingest", f"http://127.0.0.1:{stack.ports.ingest_metrics}/metrics"),
         Endpoint("router", f"http://127.0.0.1:{stack.ports.router_metrics}/metrics"),
         Endpoint("sla_watcher", f"http://127.0.0.1:{stack.ports.sla_metrics}/metrics"),
+        Endpoint("notifier", f"http://127.0.0.1:{stack.ports.notifier_metrics}/metrics"),
     )
     with httpx.Client(timeout=10.0) as http:
         feed = DemoFeed(

@@ -1,4 +1,4 @@
-"""The whole of leadrouter on one machine: local broker, topics, routing config, three services.
+"""The whole of leadrouter on one machine: local broker, topics, routing config, four services.
 
 `Stack.start()` brings it up in order and returns once every service answers; `Stack.stop()`
 takes down exactly what it started (a broker it found running is left alone) and returns only
@@ -92,6 +92,11 @@ class Stack:
                 (python, "-m", "services.sla_watcher", "--instance", "0"),
                 f"http://127.0.0.1:{self.ports.sla_metrics}/metrics",
             ),
+            ServiceSpec(
+                "notifier",
+                (python, "-m", "services.notifier", "--instance", "0"),
+                f"http://127.0.0.1:{self.ports.notifier_metrics}/metrics",
+            ),
         )
 
     def env(self) -> dict[str, str]:
@@ -121,7 +126,7 @@ class Stack:
             for spec in self.specs():
                 self._spawn(spec)
             self._wait_ready(timeout_s)
-            say("ingest, router and sla_watcher are up")
+            say("ingest, router, sla_watcher and notifier are up")
         except (BrokerError, TransientError, StackError) as exc:
             self.stop()
             raise StackError(str(exc)) from exc

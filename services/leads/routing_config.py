@@ -24,6 +24,11 @@ from services.leads.config_errors import ConfigInvalid, ConfigProblem
 from services.leads.config_people import SCHEDULE_REF_TAGS, Manager, Rep
 from services.leads.config_pools import Fairness, Member, Pool, Strategy
 from services.leads.durations import DurationMs
+from services.leads.notification_config import (
+    Notifications,
+    contact_problems,
+    without_channel_tags,
+)
 from services.leads.rule_conditions import Conditions, NumberRange
 from services.leads.sla_policy import Escalate, EscalateTo, SlaPolicy
 from services.leads.working_hours import WeeklyHours, is_working_at, local_datetime
@@ -108,6 +113,8 @@ class RoutingConfig(ConfigModel):
     scoring: Scoring = Scoring()
     continuity: Continuity = Continuity()
     sla_policies: tuple[SlaPolicy, ...] = ()
+    notifications: Notifications = Notifications()
+    """Who is told about assignments and escalations, and how (notification_config.py)."""
 
     _reps: dict[str, Rep] = PrivateAttr(default_factory=dict)
     _pools: dict[str, Pool] = PrivateAttr(default_factory=dict)
@@ -125,6 +132,8 @@ class RoutingConfig(ConfigModel):
         self._pools = {p.id: p for p in self.pools}
         self._policies = {p.id: p for p in self.sla_policies}
         problems = cross_check(self)
+        people = set(self._reps) | {m.id for m in self.managers}
+        problems += contact_problems(self.notifications, people, set(self._pools))
         if problems:
             raise ConfigInvalid(tuple(problems))
 
@@ -210,6 +219,8 @@ def parse_routing_config(data: Mapping[str, object] | object) -> RoutingConfig:
 
 def _problem(error: Any) -> ConfigProblem:
     path = tuple(part for part in error["loc"] if part not in SCHEDULE_REF_TAGS)
+    if path[:1] == ("notifications",):
+        path = without_channel_tags(path)
     kind = error["type"]
     if kind == "extra_forbidden":
         return ConfigProblem(path, "unknown field (check the spelling against docs/routing.md)")

@@ -24,6 +24,8 @@ class Topic(StrEnum):
     ROUTING_CONFIG = "routing.config"
     REPS_PRESENCE = "reps.presence"
     OWNERS = "router.owners"
+    NOTIFIER_DELIVERIES = "notifier.deliveries"
+    NOTIFIER_DEAD_LETTER = "notifier.dead-letter"
 
 
 RAW_TOPIC_PREFIX = "leads.raw."
@@ -52,6 +54,7 @@ def topic_specs() -> tuple[TopicSpec, ...]:
         Topic.ROUTING_CONFIG,
         Topic.REPS_PRESENCE,
         Topic.OWNERS,
+        Topic.NOTIFIER_DELIVERIES,
     }
     single = {Topic.ROUTING_CONFIG, Topic.REPS_PRESENCE}
     specs = [TopicSpec(t.value, t in compacted, t in single) for t in Topic]
@@ -63,8 +66,12 @@ STATE_TOPICS: dict[str, str] = {
     Topic.IDENTITY_STATE: Topic.INBOUND,
     Topic.ROTATION_STATE: Topic.ROUTING_REQUESTS,
     Topic.SLA_TIMERS: Topic.ASSIGNMENTS,
+    Topic.NOTIFIER_DELIVERIES: Topic.ASSIGNMENTS,
 }
 """State topic -> the input topic whose partitioning it shares."""
 
-CO_PARTITIONED_INPUTS: tuple[tuple[str, str], ...] = ((Topic.ASSIGNMENTS, Topic.ACTIVITY),)
+CO_PARTITIONED_INPUTS: tuple[tuple[str, str], ...] = (
+    (Topic.ASSIGNMENTS, Topic.ACTIVITY),
+    (Topic.ASSIGNMENTS, Topic.ESCALATIONS),
+)
 """Input topics read together by one processor, so they need equal partition counts."""

@@ -65,13 +65,13 @@ def test_make_run_shows_assignments_within_a_minute_and_ctrl_c_stops_everything(
 ) -> None:
     if shutil.which("make") is None:
         pytest.fail("make is missing")
-    kafka, http, smtp, m1, m2, m3 = free_ports(6)
+    kafka, http, smtp, m1, m2, m3, m4, sink = free_ports(8)
     mark = uuid.uuid4().hex
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(
-            ("KAFKA_", "INGEST_", "ROUTER_", "SLA_", "LEADROUTER_", "MAKE", "MFLAGS")
+            ("KAFKA_", "INGEST_", "ROUTER_", "SLA_", "NOTIFIER_", "LEADROUTER_", "MAKE", "MFLAGS")
         )
     }
     env.update(
@@ -84,6 +84,8 @@ def test_make_run_shows_assignments_within_a_minute_and_ctrl_c_stops_everything(
             "INGEST_METRICS_PORT": str(m1),
             "ROUTER_METRICS_PORT": str(m2),
             "SLA_METRICS_PORT": str(m3),
+            "NOTIFIER_METRICS_PORT": str(m4),
+            "NOTIFIER_SMTP_PORT": str(sink),
             "LEADROUTER_RUN_DIR": str(tmp_path / "run"),
         }
     )
@@ -102,10 +104,13 @@ def test_make_run_shows_assignments_within_a_minute_and_ctrl_c_stops_everything(
         assert time.monotonic() - broker_up <= 60
         assert terminal.wait_for(r"assign->assigned", timeout_s=15), terminal.text[-4000:]
         assert terminal.wait_for(r"config v\d+ \([0-9a-f]{8}\)", timeout_s=5), terminal.text[-4000:]
+        # The notifier's email reaches the demo's SMTP sink, and the view counts it.
+        assert terminal.wait_for(r"notified: email [1-9]", timeout_s=30), terminal.text[-4000:]
 
         os.write(fd, b"\x03")  # Ctrl-C, through the terminal's line discipline
         stopped = terminal.wait_for(r"stopped; logs are in", timeout_s=90)
         assert stopped, f"no clean stop after Ctrl-C:\n{terminal.text[-3000:]}"
+        assert re.search(r"notifier: [1-9]\d* email\(s\) reached", terminal.text), terminal.text
         deadline = time.monotonic() + 30
         status = 0
         while time.monotonic() < deadline:

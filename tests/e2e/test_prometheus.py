@@ -57,6 +57,8 @@ def stack(topics: KafkaSettings, tmp_path: Path) -> Iterator[Stack]:
         ingest_metrics=free_port(),
         router_metrics=free_port(),
         sla_metrics=free_port(),
+        notifier_metrics=free_port(),
+        mail_sink=free_port(),
     )
     running = Stack(
         ports,
@@ -167,6 +169,7 @@ def test_prometheus_scrapes_speed_to_lead_assignment_and_sla_series(
             ("ingest", stack.ports.ingest_metrics),
             ("router", stack.ports.router_metrics),
             ("sla_watcher", stack.ports.sla_metrics),
+            ("notifier", stack.ports.notifier_metrics),
         ):
             text = http.get(f"http://127.0.0.1:{metrics_port}/metrics").text
             lint = subprocess.run(

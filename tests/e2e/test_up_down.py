@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.e2e]
 def test_up_serves_the_front_doors_and_down_stops_everything_it_started(
     topics: KafkaSettings, tmp_path: Path
 ) -> None:
-    http, smtp, m1, m2, m3 = free_ports(5)
+    http, smtp, m1, m2, m3, m4 = free_ports(6)
     mark = uuid.uuid4().hex
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("INGEST_", "LEADROUTER_"))},
@@ -34,6 +34,7 @@ def test_up_serves_the_front_doors_and_down_stops_everything_it_started(
         "INGEST_METRICS_PORT": str(m1),
         "ROUTER_METRICS_PORT": str(m2),
         "SLA_METRICS_PORT": str(m3),
+        "NOTIFIER_METRICS_PORT": str(m4),
         "LEADROUTER_RUN_DIR": str(tmp_path / "run"),
     }
 
@@ -47,7 +48,8 @@ def test_up_serves_the_front_doors_and_down_stops_everything_it_started(
         up = leadrouter("up")
         assert up.returncode == 0, up.stdout + up.stderr
         assert (tmp_path / "run" / "stack.json").exists()
-        assert len(marked_pids(mark)) == 3  # ingest, router, sla_watcher; the broker is not ours
+        # ingest, router, sla_watcher, notifier; the broker is not ours
+        assert len(marked_pids(mark)) == 4
         assert httpx.get(f"http://127.0.0.1:{http}/readyz", timeout=5).status_code == 200
         sent = leadrouter("lead", "send", "--channel", "form", "--country", "DE")
         assert sent.returncode == 0 and sent.stdout.startswith("accepted (202) form lead")
@@ -57,7 +59,7 @@ def test_up_serves_the_front_doors_and_down_stops_everything_it_started(
         down = leadrouter("down")
 
         assert down.returncode == 0, down.stderr
-        assert down.stdout.startswith("stopped ingest, router, sla_watcher")
+        assert down.stdout.startswith("stopped ingest, router, sla_watcher, notifier")
         assert marked_pids(mark) == []
         assert not (tmp_path / "run" / "stack.json").exists()
         assert leadrouter("down").stdout.startswith("nothing to stop")

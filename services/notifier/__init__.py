@@ -1,0 +1,1 @@
+"""leadrouter-notifier: tells reps, managers, pools and CRMs about assignments and escalations."""
