@@ -24,6 +24,7 @@ class Topic(StrEnum):
     ROUTING_CONFIG = "routing.config"
     REPS_PRESENCE = "reps.presence"
     OWNERS = "router.owners"
+    ADMIN_AUDIT = "admin.audit"
 
 
 RAW_TOPIC_PREFIX = "leads.raw."
