@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from services.console.actions import OpenLead
 from services.leads.config_errors import ConfigInvalid
+from services.leads.events import Lead
 from services.leads.routing_config import RoutingConfig
 from services.router.config_document import parse_config_text
 
@@ -202,3 +204,33 @@ def board(db: sqlite3.Connection, day_start_ms: int, now_ms: int) -> dict[str, A
         pools.append({"pool_id": pool.id, "strategy": pool.strategy.value, "today": pool_today,
                       "reps": reps})  # fmt: skip
     return {"config_version": version, "pools": pools}
+
+
+def open_lead(db: sqlite3.Connection, lead_id: str) -> OpenLead | None:
+    """The lead as an action needs it: its pool, owner and latest attempt; None when no
+    assignment of it has been read yet (nothing to move)."""
+    row = db.execute(
+        "SELECT l.pool_id, l.rep_id, l.received_at_ms, l.lead, "
+        "(SELECT body FROM events e WHERE e.lead_id = l.lead_id AND e.kind = 'assignment' "
+        " ORDER BY e.seq DESC LIMIT 1) FROM leads l WHERE l.lead_id = ?",
+        (lead_id,),
+    ).fetchone()
+    if row is None or row[0] is None or row[4] is None:
+        return None
+    pool_id, rep_id, received_at_ms, lead_json, last = row
+    lead = Lead.model_validate_json(lead_json) if lead_json else None
+    attempt = int(json.loads(last)["attempt"])
+    return OpenLead(lead_id, pool_id, rep_id, attempt, received_at_ms, lead)
+
+
+def open_leads_of(db: sqlite3.Connection, rep_id: str) -> list[OpenLead]:
+    ids = [i for (i,) in db.execute("SELECT lead_id FROM leads WHERE rep_id = ? AND open = 1 "
+                                    "ORDER BY received_at_ms", (rep_id,))]  # fmt: skip
+    return [lead for lead in (open_lead(db, i) for i in ids) if lead is not None]
+
+
+def presence_of(db: sqlite3.Connection, rep_id: str, now_ms: int) -> str:
+    row = db.execute("SELECT status, until_ms FROM presence WHERE rep_id = ?", (rep_id,)).fetchone()
+    if row is None or (row[1] is not None and row[1] <= now_ms):
+        return "available"
+    return str(row[0])
