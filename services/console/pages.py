@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -170,7 +171,7 @@ class Pages:
         review = None
         text = ""
         if request.method == "POST":
-            text = str((await request.form()).get("document", ""))
+            text = _document(await request.form())
             review = await run_in_threadpool(self.service.review, text)
         return self.render("config.html", who=who, text=text, review=review,
                            can_publish=who.role.allows(Role.ADMIN))  # fmt: skip
@@ -178,7 +179,13 @@ class Pages:
     async def _publish(self, request: Request, who: Principal) -> Response:
         form = await request.form()
         result = await run_in_threadpool(
-            self.service.publish, who, str(form.get("document", "")), str(form.get("reason", ""))
+            self.service.publish, who, _document(form), str(form.get("reason", ""))
         )
         return self.render("config.html", who=who, text="", review=None, published=result,
                            can_publish=True)  # fmt: skip
+
+
+def _document(form: FormData) -> str:
+    """The pasted YAML with the CRLF line ends browsers send a textarea with made LF, so its
+    hash and line diff match the same file published by `leadrouter config publish`."""
+    return str(form.get("document", "")).replace("\r\n", "\n")

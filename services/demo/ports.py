@@ -20,6 +20,8 @@ class Ports:
     ingest_metrics: int = 9101
     router_metrics: int = 9102
     sla_metrics: int = 9103
+    console: int = 8090
+    console_metrics: int = 9104
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Ports:
@@ -31,6 +33,8 @@ class Ports:
             "ingest_metrics": "INGEST_METRICS_PORT",
             "router_metrics": "ROUTER_METRICS_PORT",
             "sla_metrics": "SLA_METRICS_PORT",
+            "console": "CONSOLE_PORT",
+            "console_metrics": "CONSOLE_METRICS_PORT",
         }
         defaults = cls()
         values = {}
@@ -49,4 +53,6 @@ class Ports:
             "INGEST_METRICS_PORT": str(self.ingest_metrics),
             "ROUTER_METRICS_PORT": str(self.router_metrics),
             "SLA_METRICS_PORT": str(self.sla_metrics),
+            "CONSOLE_PORT": str(self.console),
+            "CONSOLE_METRICS_PORT": str(self.console_metrics),
         }

@@ -1,4 +1,4 @@
-"""The whole of leadrouter on one machine: local broker, topics, routing config, three services.
+"""The whole of leadrouter on one machine: local broker, topics, routing config, four services.
 
 `Stack.start()` brings it up in order and returns once every service answers; `Stack.stop()`
 takes down exactly what it started (a broker it found running is left alone) and returns only
@@ -73,6 +73,8 @@ class Stack:
         self.broker: LocalBroker | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.bootstrap = external_bootstrap or f"127.0.0.1:{ports.kafka}"
+        self.console_db = run_dir / "console.sqlite3"
+        """Rebuilt on every start: the broker it was projected from may be another one now."""
 
     def specs(self) -> tuple[ServiceSpec, ...]:
         python = sys.executable
@@ -92,6 +94,11 @@ class Stack:
                 (python, "-m", "services.sla_watcher", "--instance", "0"),
                 f"http://127.0.0.1:{self.ports.sla_metrics}/metrics",
             ),
+            ServiceSpec(
+                "console",
+                (python, "-m", "services.console"),
+                f"http://127.0.0.1:{self.ports.console_metrics}/readyz",
+            ),
         )
 
     def env(self) -> dict[str, str]:
@@ -100,6 +107,7 @@ class Stack:
             **self.ports.service_env(),
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "LEADROUTER_CONFIG": str(self.config_path),
+            "CONSOLE_DB": str(self.console_db),
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
@@ -118,10 +126,12 @@ class Stack:
             self._publish_config(settings)
             say(f"published the routing config {self.config_path.name}")
             self.log_dir.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.console_db}{suffix}").unlink(missing_ok=True)
             for spec in self.specs():
                 self._spawn(spec)
             self._wait_ready(timeout_s)
-            say("ingest, router and sla_watcher are up")
+            say("ingest, router, sla_watcher and console are up")
         except (BrokerError, TransientError, StackError) as exc:
             self.stop()
             raise StackError(str(exc)) from exc

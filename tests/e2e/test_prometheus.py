@@ -57,6 +57,8 @@ def stack(topics: KafkaSettings, tmp_path: Path) -> Iterator[Stack]:
         ingest_metrics=free_port(),
         router_metrics=free_port(),
         sla_metrics=free_port(),
+        console=free_port(),
+        console_metrics=free_port(),
     )
     running = Stack(
         ports,
