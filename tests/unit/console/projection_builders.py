@@ -69,14 +69,14 @@ class Log:
         return item
 
 
-def day_of_leads(count: int = 6) -> Log:
-    """Config, presence, and `count` leads each received, requested and assigned in turn; the
-    first lead is then touched by its owner."""
+def day_of_leads(count: int = 6, first: int = 0) -> Log:
+    """Config, presence, and `count` leads (ids from `lead-<first>`) each received, requested
+    and assigned in turn; the first lead is then touched by its owner."""
     log = Log()
     log.add(Topic.ROUTING_CONFIG, config_record())
     log.add(Topic.REPS_PRESENCE, RepPresence(
         rep_id="bob", status=PresenceStatus.AWAY, until_ms=None, changed_at_ms=T0))  # fmt: skip
-    for n in range(count):
+    for n in range(first, first + count):
         lead = make_lead(f"lead-{n}", email=f"p{n}@acme.example", phone=f"+4930000{n}")
         rep = REPS[n % 3] if n % 3 != 1 else "cy"
         log.add(Topic.INBOUND, lead, partition=n % 2)
@@ -86,5 +86,5 @@ def day_of_leads(count: int = 6) -> Log:
             candidates=(candidate("ann"), candidate("bob", "away"), candidate("cy")),
         ).model_copy(update={"lead": lead})  # fmt: skip
         log.add(Topic.ASSIGNMENTS, assignment, partition=n % 2)
-    log.add(Topic.ACTIVITY, make_activity(lead_id="lead-0", rep_id="ann"))
+    log.add(Topic.ACTIVITY, make_activity(lead_id=f"lead-{first}", rep_id="ann"))
     return log
