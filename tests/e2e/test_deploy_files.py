@@ -29,6 +29,7 @@ METRICS_MODULES = (
     "services.ingest.metrics",
     "services.router.metrics",
     "services.sla_watcher.metrics",
+    "services.console.web_metrics",
 )
 
 
@@ -107,7 +108,8 @@ def test_compose_cli_resolves_the_stack_offline() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     services = yaml.safe_load(result.stdout)["services"]
     assert set(services) == {
-        "kafka", "kafka-init", "ingest", "router", "sla-watcher", "prometheus", "grafana"
+        "kafka", "kafka-init", "ingest", "router", "sla-watcher", "console", "prometheus",
+        "grafana",
     }  # fmt: skip
     assert services["router"]["command"][-2:] == ["--instance", "0"]
     assert services["ingest"]["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
