@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.console.auth import Gate
+from services.console.fairness import fairness
 from services.console.openapi import document
 from services.console.problems import Refused, problem_response
 from services.console.queries import LeadQuery, search
@@ -73,6 +74,7 @@ class AdminApi:
             Route("/api/v1/leads", self._guard(viewer, self._search), methods=["GET"]),
             Route("/api/v1/leads/{lead_id}", self._guard(viewer, self._lead), methods=["GET"]),
             Route("/api/v1/board", self._guard(viewer, self._board), methods=["GET"]),
+            Route("/api/v1/fairness", self._guard(viewer, self._fairness), methods=["GET"]),
             Route("/api/v1/leads/{lead_id}/assign", self._guard(operator, self._assign, True),
                   methods=["POST"]),
             Route("/api/v1/reps/{rep_id}/reassign", self._guard(operator, self._reassign, True),
@@ -120,6 +122,12 @@ class AdminApi:
 
     async def _board(self, _request: Request, _who: Principal) -> Any:
         return await run_in_threadpool(self.service.board)
+
+    async def _fairness(self, request: Request, _who: Principal) -> Any:
+        now = self.service.clock.now_ms()
+        since = instant_ms("since", request.query_params.get("since")) or now - 7 * 86_400_000
+        until = instant_ms("until", request.query_params.get("until")) or now
+        return await run_in_threadpool(self.service.read, fairness, since, until)
 
     async def _assign(self, request: Request, who: Principal) -> Any:
         body = await json_body(request)

@@ -64,6 +64,10 @@ def document() -> dict[str, Any]:
                 "steps, activity, console actions", "viewer", parameters=[_path("lead_id")])},
             "/api/v1/board": {"get": _op("Pools x reps: weight, presence, open load, today's "
                                          "count, deviation from the fair share", "viewer")},
+            "/api/v1/fairness": {"get": _op(
+                "Per pool and rep, assigned against the weighted share over a period (default "
+                "the last 7 days)", "viewer", parameters=[
+                    _query("since", "from (ms or ISO)"), _query("until", "to (ms or ISO)")])},
             "/api/v1/leads/{lead_id}/assign": {"post": _op(
                 "Reassign the lead to a named member of its pool", "operator",
                 parameters=[_path("lead_id")],

@@ -29,6 +29,7 @@ from services.console.settings import Role
 from services.console.tokens import Principal
 
 HERE = Path(__file__).parent
+DAY_MS = 86_400_000
 Page = Callable[[Request, Principal], Awaitable[Response]]
 
 
@@ -69,6 +70,7 @@ class Pages:
                   methods=["POST"]),
             Route("/reps/{rep_id}/reassign", self._page(operator, self._reassign, True),
                   methods=["POST"]),
+            Route("/fairness", self._page(viewer, self._fairness), methods=["GET"]),
             Route("/config", self._page(viewer, self._config), methods=["GET"]),
             Route("/config", self._page(viewer, self._config, True), methods=["POST"]),
             Route("/config/publish", self._page(admin, self._publish, True), methods=["POST"]),
@@ -166,6 +168,12 @@ class Pages:
         await run_in_threadpool(self.service.reassign_all, who, request.path_params["rep_id"],
                                 str(form.get("reason", "")))  # fmt: skip
         return RedirectResponse("/", 303)
+
+    async def _fairness(self, request: Request, who: Principal) -> Response:
+        asked = request.query_params.get("days", "7")
+        days = int(asked) if asked.isdigit() and 1 <= int(asked) <= 366 else 7
+        report = await run_in_threadpool(self.service.fairness, days * DAY_MS)
+        return self.render("fairness.html", who=who, report=report, days=days)
 
     async def _config(self, request: Request, who: Principal) -> Response:
         review = None

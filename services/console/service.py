@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from services.console import queries
 from services.console.actions import ActionWriter, audit_entry, reassign_request
 from services.console.config_review import review
+from services.console.fairness import fairness
 from services.console.problems import Refused
 from services.console.tokens import Principal
 from services.console.web_metrics import ConsoleMetrics
@@ -58,6 +59,11 @@ class ConsoleService:
     def board(self) -> dict[str, Any]:
         now = self.clock.now_ms()
         return self.read(queries.board, day_start_ms(now), now)
+
+    def fairness(self, period_ms: int) -> dict[str, Any]:
+        """The fairness report over the `period_ms` up to now."""
+        now = self.clock.now_ms()
+        return self.read(fairness, now - period_ms, now)
 
     def lead(self, lead_id: str) -> dict[str, Any]:
         found = self.read(queries.timeline, lead_id)

@@ -143,6 +143,11 @@ def test_an_operator_logs_in_watches_a_lead_arrive_and_reassigns_it_by_hand(
     asked = requests[(lead_id, RequestKind.REASSIGN)]
     assert asked.reason == "console: olga: customer asked for them"
     assert manual[0].trace.input_topic == topics.topic(Topic.ROUTING_REQUESTS)
+    browser.get(f"{console}/fairness?days=1")
+    bars = browser.find_elements(By.CSS_SELECTOR, "#fair-emea svg rect.actual")
+    assert len(bars) == 3
+    snapshot(browser, tmp_path / "console-fairness.png")
+
     browser.get(f"{console}/config")
     browser.find_element(By.ID, "document").send_keys(config_text(weights=(1, 2, 2)))
     browser.find_element(By.ID, "review").click()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from services.console.fairness import fairness
 from services.console.projection import Projection, connect
 from services.console.queries import LeadQuery, board, search, timeline
 from services.leads.topics import Topic
@@ -98,3 +99,17 @@ def test_board_shows_weights_presence_load_and_deviation_from_the_weighted_share
     assert rows["bob"]["presence"] == "away" and rows["cy"]["weight"] == 2
     assert rows["cy"]["deviation"] == 1.0  # 4 against a share of 6 * 2/4
     assert rows["ann"]["open"] == 2
+
+
+def test_fairness_compares_each_rep_with_its_weighted_share_of_the_period(tmp_path: Path) -> None:
+    projection = Projection(connect(tmp_path / "p.sqlite3"))
+    projection.apply(day_of_leads().items)
+
+    report = fairness(projection.db, since_ms=T0, until_ms=T0 + 3)
+    empty = fairness(projection.db, since_ms=T0 + 100, until_ms=T0 + 200)
+
+    rows = {r["rep_id"]: r for r in report["pools"][0]["reps"]}
+    assert report["pools"][0]["total"] == 3  # leads 0, 1, 2 were decided at T0 + 0..2
+    assert (rows["ann"]["actual"], rows["cy"]["actual"]) == (1, 2)
+    assert rows["cy"]["expected"] == 1.5 and rows["cy"]["difference"] == 0.5
+    assert [r["actual"] for r in empty["pools"][0]["reps"]] == [0, 0, 0]
