@@ -75,6 +75,7 @@ class AdminApi:
             Route("/api/v1/leads/{lead_id}", self._guard(viewer, self._lead), methods=["GET"]),
             Route("/api/v1/board", self._guard(viewer, self._board), methods=["GET"]),
             Route("/api/v1/fairness", self._guard(viewer, self._fairness), methods=["GET"]),
+            Route("/api/v1/sla", self._guard(viewer, self._sla), methods=["GET"]),
             Route("/api/v1/leads/{lead_id}/assign", self._guard(operator, self._assign, True),
                   methods=["POST"]),
             Route("/api/v1/reps/{rep_id}/reassign", self._guard(operator, self._reassign, True),
@@ -122,6 +123,9 @@ class AdminApi:
 
     async def _board(self, _request: Request, _who: Principal) -> Any:
         return await run_in_threadpool(self.service.board)
+
+    async def _sla(self, _request: Request, _who: Principal) -> Any:
+        return await run_in_threadpool(self.service.sla)
 
     async def _fairness(self, request: Request, _who: Principal) -> Any:
         now = self.service.clock.now_ms()

@@ -64,6 +64,8 @@ def document() -> dict[str, Any]:
                 "steps, activity, console actions", "viewer", parameters=[_path("lead_id")])},
             "/api/v1/board": {"get": _op("Pools x reps: weight, presence, open load, today's "
                                          "count, deviation from the fair share", "viewer")},
+            "/api/v1/sla": {"get": _op("Open SLA timers due soonest, breaches today, compliance "
+                                       "per pool and rep today", "viewer")},
             "/api/v1/fairness": {"get": _op(
                 "Per pool and rep, assigned against the weighted share over a period (default "
                 "the last 7 days)", "viewer", parameters=[

@@ -70,6 +70,7 @@ class Pages:
                   methods=["POST"]),
             Route("/reps/{rep_id}/reassign", self._page(operator, self._reassign, True),
                   methods=["POST"]),
+            Route("/sla", self._page(viewer, self._sla), methods=["GET"]),
             Route("/fairness", self._page(viewer, self._fairness), methods=["GET"]),
             Route("/config", self._page(viewer, self._config), methods=["GET"]),
             Route("/config", self._page(viewer, self._config, True), methods=["POST"]),
@@ -168,6 +169,10 @@ class Pages:
         await run_in_threadpool(self.service.reassign_all, who, request.path_params["rep_id"],
                                 str(form.get("reason", "")))  # fmt: skip
         return RedirectResponse("/", 303)
+
+    async def _sla(self, _request: Request, who: Principal) -> Response:
+        sla = await run_in_threadpool(self.service.sla)
+        return self.render("sla.html", who=who, sla=sla)
 
     async def _fairness(self, request: Request, who: Principal) -> Response:
         asked = request.query_params.get("days", "7")

@@ -61,14 +61,15 @@ def _codec(model: type[Record]) -> AvroCodec[Record]:
     return AvroCodec(model)
 
 
-def decoded(topic: Topic, value: bytes | None) -> Record | None:
-    """The record, or None for a tombstone or bytes that are not one (counted, then skipped)."""
+def decoded(topic: Topic, value: bytes | None, where: str) -> Record | None:
+    """The record, or None for a tombstone or bytes that are not one (logged, then skipped).
+    The log names the record's place, not the decode error: that may quote the bytes."""
     if value is None:
         return None
     try:
         return _codec(PROJECTED[topic]).decode(value)
-    except DecodeError as exc:
-        log.warning("skipping an undecodable %s record: %s", topic.value, exc.detail[:200])
+    except DecodeError:
+        log.warning("skipping an undecodable record at %s", where)
         return None
 
 
@@ -119,14 +120,9 @@ class Projector:
                     log.warning("reading %s: %s", message.topic(), error.str())
                 continue
             topic = self.by_name[message.topic() or ""]
-            batch.append(
-                Applied(
-                    topic.value,
-                    message.partition() or 0,
-                    message.offset() or 0,
-                    decoded(topic, message.value()),
-                )
-            )
+            partition, offset = message.partition() or 0, message.offset() or 0
+            value = decoded(topic, message.value(), f"{topic.value}[{partition}]@{offset}")
+            batch.append(Applied(topic.value, partition, offset, value))
         applied = self.projection.apply(batch) if batch else 0
         if applied:
             self.on_applied(applied)

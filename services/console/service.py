@@ -17,6 +17,7 @@ from services.console.actions import ActionWriter, audit_entry, reassign_request
 from services.console.config_review import review
 from services.console.fairness import fairness
 from services.console.problems import Refused
+from services.console.sla_board import sla_board
 from services.console.tokens import Principal
 from services.console.web_metrics import ConsoleMetrics
 from services.leads.config_errors import ConfigInvalid
@@ -59,6 +60,10 @@ class ConsoleService:
     def board(self) -> dict[str, Any]:
         now = self.clock.now_ms()
         return self.read(queries.board, day_start_ms(now), now)
+
+    def sla(self) -> dict[str, Any]:
+        now = self.clock.now_ms()
+        return self.read(sla_board, day_start_ms(now), now)
 
     def fairness(self, period_ms: int) -> dict[str, Any]:
         """The fairness report over the `period_ms` up to now."""

@@ -134,6 +134,12 @@ def test_an_operator_logs_in_watches_a_lead_arrive_and_reassigns_it_by_hand(
         By.ID, "assignment-2").text  # fmt: skip
     snapshot(browser, tmp_path / "console-lead-reassigned.png")
 
+    assert_written(topics, lead_id, target)
+    visit_reports(browser, console, lead_id, target, tmp_path)
+
+
+def assert_written(topics: KafkaSettings, lead_id: str, target: str) -> None:
+    """The manual Assignment on leads.assignments, its request naming the actor, the audit."""
     assignments = [a for a in read_all(topics, Topic.ASSIGNMENTS, Assignment)
                    if a.lead_id == lead_id]  # fmt: skip
     manual = [a for a in assignments if a.kind is RequestKind.REASSIGN]
@@ -143,18 +149,28 @@ def test_an_operator_logs_in_watches_a_lead_arrive_and_reassigns_it_by_hand(
     asked = requests[(lead_id, RequestKind.REASSIGN)]
     assert asked.reason == "console: olga: customer asked for them"
     assert manual[0].trace.input_topic == topics.topic(Topic.ROUTING_REQUESTS)
+    [audit] = read_all(topics, Topic.ADMIN_AUDIT, AdminAudit)
+    assert (audit.actor, audit.target, audit.detail["rep_id"]) == ("olga", lead_id, target)
+    assert audit.request_ids == (asked.request_id,)
+
+
+def visit_reports(
+    browser: webdriver.Chrome, console: str, lead_id: str, target: str, shots: Path
+) -> None:
+    """The SLA board, the fairness report and the rules page, as the operator sees them."""
+    browser.get(f"{console}/sla")
+    timers = browser.find_element(By.ID, "timers").text
+    assert lead_id in timers and target in timers  # the new owner's clock runs
+    snapshot(browser, shots / "console-sla.png")
+
     browser.get(f"{console}/fairness?days=1")
     bars = browser.find_elements(By.CSS_SELECTOR, "#fair-emea svg rect.actual")
     assert len(bars) == 3
-    snapshot(browser, tmp_path / "console-fairness.png")
+    snapshot(browser, shots / "console-fairness.png")
 
     browser.get(f"{console}/config")
     browser.find_element(By.ID, "document").send_keys(config_text(weights=(1, 2, 2)))
     browser.find_element(By.ID, "review").click()
     changes = browser.find_element(By.ID, "review-result").text
     assert "Against version 1" in changes and not browser.find_elements(By.ID, "publish")
-    snapshot(browser, tmp_path / "console-rules.png")
-
-    [audit] = read_all(topics, Topic.ADMIN_AUDIT, AdminAudit)
-    assert (audit.actor, audit.target, audit.detail["rep_id"]) == ("olga", lead_id, target)
-    assert audit.request_ids == (asked.request_id,)
+    snapshot(browser, shots / "console-rules.png")

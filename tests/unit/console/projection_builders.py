@@ -23,15 +23,19 @@ REPS = ("ann", "bob", "cy")
 
 def config_text(weights: tuple[int, ...] = (1, 1, 2)) -> str:
     doc = {
+        "managers": [{"id": "maria", "name": "Maria"}],
         "reps": [{"id": r, "name": r.title(), "email": f"{r}@example.com"} for r in REPS],
         "pools": [
             {
                 "id": "emea",
                 "strategy": "weighted",
+                "sla_policy": "quick",
+                "manager": "maria",
                 "members": [{"rep": r, "weight": w} for r, w in zip(REPS, weights, strict=True)],
             }
         ],
         "default_pool": "emea",
+        "sla_policies": [{"id": "quick", "first_touch": "10m"}],
     }
     return yaml.safe_dump(doc, sort_keys=False)
 
