@@ -11,7 +11,7 @@ import pytest
 from services.console.auth import COOKIE
 from services.console.openapi import document
 from services.console.settings import Role
-from services.leads.events import AdminAudit, RoutingRequest
+from services.leads.events import AdminAudit, RepPresence, RoutingRequest
 from services.leads.topics import Topic
 from services.streaming.settings import KafkaSettings
 from tests.integration.console.running import TOKENS, Console, build_console, read_all, written
@@ -135,3 +135,26 @@ def test_config_validation_names_the_yaml_line_and_openapi_lists_every_route(
     api_paths = {r.path for r in console.app.routes if getattr(r, "path", "").startswith("/api")}
     assert set(spec["paths"]) == api_paths - {"/api/v1/openapi.json"}
     assert spec == document()
+
+
+def test_an_operator_moves_every_open_lead_of_a_rep_and_sets_presence_in_one_audit_each(
+    console: Console, topics: KafkaSettings
+) -> None:
+    client = console.client(**bearer(Role.OPERATOR))
+
+    moved = client.post("/api/v1/reps/cy/reassign", json={"reason": "left the company"})
+    away = client.post("/api/v1/reps/cy/presence", json={"status": "offline", "reason": "gone"})
+    wrong = client.post("/api/v1/reps/cy/presence", json={"status": "asleep"})
+
+    assert (moved.status_code, away.status_code) == (200, 200), moved.text + away.text
+    assert wrong.status_code == 422 and wrong.json()["field"] == "status"
+    requests = read_all(topics, Topic.ROUTING_REQUESTS, RoutingRequest)
+    assert sorted(r.lead_id for r in requests) == ["lead-1", "lead-2", "lead-4", "lead-5"]
+    assert {(r.rep_id, r.preferred_owner, r.kind.value) for r in requests} == {
+        ("cy", None, "reassign")
+    }
+    [presence] = read_all(topics, Topic.REPS_PRESENCE, RepPresence)
+    assert (presence.rep_id, presence.status.value) == ("cy", "offline")
+    audits = {a.action.value: a for a in read_all(topics, Topic.ADMIN_AUDIT, AdminAudit)}
+    assert audits["reassign_rep_leads"].request_ids == tuple(r.request_id for r in requests)
+    assert audits["set_presence"].detail == {"status": "offline"}
