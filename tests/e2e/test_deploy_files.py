@@ -58,7 +58,7 @@ def test_kubernetes_manifests_pass_strict_schema_validation(path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "slot_variable"),
     [("router.yaml", "INSTANCE"), ("sla-watcher.yaml", "INSTANCE"),
-     ("ingest-raw.yaml", "INGEST_RAW_INSTANCE")],
+     ("ingest-raw.yaml", "INGEST_RAW_INSTANCE"), ("console.yaml", "CONSOLE_INSTANCE")],
 )  # fmt: skip
 def test_every_transactional_process_gets_its_own_stable_slot_and_probes(
     name: str, slot_variable: str
