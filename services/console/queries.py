@@ -234,3 +234,18 @@ def presence_of(db: sqlite3.Connection, rep_id: str, now_ms: int) -> str:
     if row is None or (row[1] is not None and row[1] <= now_ms):
         return "available"
     return str(row[0])
+
+
+def last_skip(db: sqlite3.Connection, lead_id: str, rep_id: str) -> str | None:
+    """Why the router passed `rep_id` over in the lead's latest decision, if it did."""
+    row = db.execute(
+        "SELECT body FROM events WHERE lead_id = ? AND kind = 'assignment' "
+        "ORDER BY seq DESC LIMIT 1",
+        (lead_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    for candidate in json.loads(row[0])["trace"]["candidates"]:
+        if candidate["rep_id"] == rep_id and candidate["skip_reason"]:
+            return str(candidate["skip_reason"])
+    return None

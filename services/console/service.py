@@ -21,7 +21,13 @@ from services.console.sla_board import sla_board
 from services.console.tokens import Principal
 from services.console.web_metrics import ConsoleMetrics
 from services.leads.config_errors import ConfigInvalid
-from services.leads.events import AdminAction, PresenceStatus, RepPresence
+from services.leads.events import (
+    AdminAction,
+    AdminAudit,
+    PresenceStatus,
+    RepPresence,
+    RoutingRequest,
+)
 from services.router.config_source import publish_config
 from services.streaming.errors import TransientError
 from services.streaming.records import Clock
@@ -110,6 +116,9 @@ class ConsoleService:
         presence = self.read(queries.presence_of, rep_id, now)
         if presence != PresenceStatus.AVAILABLE.value:
             warnings.append(f"{rep_id} is {presence}: the router will pass them over")
+        skipped = self.read(queries.last_skip, lead_id, rep_id)
+        if skipped is not None:
+            warnings.append(f"the last decision skipped {rep_id}: {skipped}")
         request = reassign_request(
             lead, principal=principal, reason=_reason(reason), now_ms=now, to_rep=rep_id
         )
@@ -171,7 +180,7 @@ class ConsoleService:
             self._write(audit, ())
         return {"version": version, "changed": result.changed}
 
-    def _write(self, audit: Any, requests: tuple[Any, ...]) -> None:
+    def _write(self, audit: AdminAudit, requests: tuple[RoutingRequest, ...]) -> None:
         self.writer_call(lambda: self.writer.write(audit, requests))
         self.metrics.actions.labels(action=audit.action.value).inc()
 

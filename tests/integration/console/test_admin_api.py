@@ -108,7 +108,10 @@ def test_an_operator_reassigns_to_a_named_rep_through_routing_requests_and_audit
     outsider = client.post("/api/v1/leads/lead-0/assign", json={"rep_id": "zed"})
 
     assert answer.status_code == 200, answer.text
-    assert answer.json()["warnings"] == ["bob is away: the router will pass them over"]
+    assert answer.json()["warnings"] == [
+        "bob is away: the router will pass them over",
+        "the last decision skipped bob: away",
+    ]
     assert outsider.status_code == 422 and outsider.json()["field"] == "rep_id"
     [request] = read_all(topics, Topic.ROUTING_REQUESTS, RoutingRequest)
     assert (request.kind.value, request.preferred_owner, request.rep_id) == (
