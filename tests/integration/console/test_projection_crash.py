@@ -52,7 +52,7 @@ def test_a_projector_killed_mid_way_resumes_without_double_counting(
 ) -> None:
     from tests.integration.console.produce import produce
 
-    total = produce(topics, day_of_leads(count=1000).items)
+    total = produce(topics, day_of_leads(count=500).items)
     db = tmp_path / "killed.sqlite3"
 
     first = sync_process(topics, db, subprocess.DEVNULL)
@@ -75,7 +75,7 @@ def test_a_projector_killed_mid_way_resumes_without_double_counting(
     resumed = connect(db)
     try:
         assert dump(resumed) == dump(rebuilt.db)
-        assert resumed.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1000 * 3 + 1
+        assert resumed.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 500 * 3 + 1
     finally:
         resumed.close()
         rebuilt.db.close()
