@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     projecting = threading.Thread(target=projector.run, args=(stop,), name="projector", daemon=True)
     writer = ActionWriter(kafka, settings.instance)
     service = ConsoleService(connect(settings.db), writer, kafka, metrics, clock)
-    http = HttpDoor(console_app(service, Gate(settings, metrics, clock)), settings.host,
-                    settings.port)  # fmt: skip
+    app = console_app(service, Gate(settings, metrics, clock), secure_cookie=settings.secure_cookie)
+    http = HttpDoor(app, settings.host, settings.port)
 
     def health() -> Health:
         if not (projecting.is_alive() and http.alive):

@@ -7,6 +7,8 @@ something carries the session's CSRF token, checked before anything is written.
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +31,7 @@ from services.console.settings import Role
 from services.console.tokens import Principal
 
 HERE = Path(__file__).parent
+LOGIN_COOKIE = "lr_login"
 DAY_MS = 86_400_000
 Page = Callable[[Request, Principal], Awaitable[Response]]
 
@@ -101,14 +104,30 @@ class Pages:
         return endpoint
 
     async def _login_form(self, _request: Request) -> Response:
-        return self.render("login.html", who=None, failed=False)
+        return self._login_page(failed=False)
+
+    def _login_page(self, *, failed: bool) -> Response:
+        """The form, with a fresh nonce in a cookie and in the form: a login posted from another
+        site (to sign a person in as someone else) lacks the cookie's value."""
+        nonce = secrets.token_urlsafe(16)
+        page = self.render("login.html", 401 if failed else 200, who=None, failed=failed,
+                           nonce=nonce)  # fmt: skip
+        page.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict",
+                        secure=self.secure_cookie, max_age=3600)  # fmt: skip
+        return page
 
     async def _login(self, request: Request) -> Response:
-        token = (await request.form()).get("token")
+        form = await request.form()
+        token, nonce = form.get("token"), form.get("nonce")
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not (isinstance(nonce, str) and expected and hmac.compare_digest(nonce, expected)):
+            self.gate.deny("bad_csrf", "/login")
+            return self._login_page(failed=True)
         session = self.gate.login(token if isinstance(token, str) else "")
         if session is None:
-            return self.render("login.html", 401, who=None, failed=True)
+            return self._login_page(failed=True)
         response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(LOGIN_COOKIE)
         response.set_cookie(COOKIE, session[1], httponly=True, samesite="strict",
                             secure=self.secure_cookie)  # fmt: skip
         return response

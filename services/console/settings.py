@@ -48,5 +48,7 @@ class ConsoleSettings(EnvSettings):
     tokens: list[TokenEntry] = Field(default_factory=list)
     session_secret: SecretStr | None = None
     session_hours: float = Field(default=12.0, gt=0)
+    secure_cookie: bool = False
+    """True behind HTTPS: browsers then send the session cookie over HTTPS only."""
     instance: int = Field(default=0, ge=0)
     """The instance slot: the stable transactional id manual actions are written with."""

@@ -118,3 +118,10 @@ def read_all(kafka: KafkaSettings, topic: Topic, model: type[M]) -> list[M]:
     finally:
         consumer.close()
     return found
+
+
+def log_in(client: httpx.Client, token: str) -> httpx.Response:
+    """The browser's way in: the login form (its nonce), then the token posted with it."""
+    form = client.get("/login").text
+    nonce = form.split('name="nonce" value="', 1)[1].split('"', 1)[0]
+    return client.post("/login", data={"token": token, "nonce": nonce})

@@ -14,7 +14,14 @@ from services.console.settings import Role
 from services.leads.events import AdminAudit, RepPresence, RoutingRequest
 from services.leads.topics import Topic
 from services.streaming.settings import KafkaSettings
-from tests.integration.console.running import TOKENS, Console, build_console, read_all, written
+from tests.integration.console.running import (
+    TOKENS,
+    Console,
+    build_console,
+    log_in,
+    read_all,
+    written,
+)
 from tests.unit.console.projection_builders import day_of_leads
 
 pytestmark = [pytest.mark.integration]
@@ -85,7 +92,9 @@ def test_a_session_post_with_a_wrong_csrf_token_writes_nothing(
     console: Console, topics: KafkaSettings
 ) -> None:
     client = console.client()
-    login = client.post("/login", data={"token": TOKENS[Role.OPERATOR]})
+    cross_site = client.post("/login", data={"token": TOKENS[Role.OPERATOR], "nonce": "x"})
+    assert cross_site.status_code == 401 and COOKIE not in cross_site.cookies
+    login = log_in(client, TOKENS[Role.OPERATOR])
     assert login.status_code == 303 and COOKIE in login.cookies
     before = written(topics)
 
