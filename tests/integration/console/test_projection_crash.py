@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from services.cli.__main__ import main
 from services.console.projection import Projection, connect
 from services.console.projector import Projector, catch_up
 from services.streaming.settings import KafkaSettings
@@ -48,7 +49,7 @@ def applied(db: Path) -> int:
 
 
 def test_a_projector_killed_mid_way_resumes_without_double_counting(
-    topics: KafkaSettings, tmp_path: Path
+    topics: KafkaSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.integration.console.produce import produce
 
@@ -78,4 +79,17 @@ def test_a_projector_killed_mid_way_resumes_without_double_counting(
         assert resumed.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 500 * 3 + 1
     finally:
         resumed.close()
+
+    for name, value in (
+        ("KAFKA_BOOTSTRAP_SERVERS", topics.bootstrap_servers),
+        ("KAFKA_TOPIC_PREFIX", topics.topic_prefix),
+        ("CONSOLE_DB", str(db)),
+    ):
+        monkeypatch.setenv(name, value)  # fmt: skip
+    assert main(["console", "rebuild"]) == 0  # `leadrouter console rebuild`: from scratch
+    again = connect(db)
+    try:
+        assert dump(again) == dump(rebuilt.db)
+    finally:
+        again.close()
         rebuilt.db.close()
