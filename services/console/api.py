@@ -147,8 +147,11 @@ class AdminApi:
     async def _presence(self, request: Request, who: Principal) -> Any:
         body = await json_body(request)
         status, reason = text_field(body, "status"), text_field(body, "reason", required=False)
+        until = instant_ms("until", str(body.get("until") or ""))
         rep_id = request.path_params["rep_id"]
-        return await run_in_threadpool(self.service.set_presence, who, rep_id, status, reason)
+        return await run_in_threadpool(
+            self.service.set_presence, who, rep_id, status, reason, until
+        )
 
     async def _validate(self, request: Request, _who: Principal) -> Any:
         text = text_field(await json_body(request), "document")

@@ -81,6 +81,7 @@ def document() -> dict[str, Any]:
                 "Set the rep's presence on reps.presence", "operator",
                 parameters=[_path("rep_id")],
                 requestBody=_body(["status"], status="available, away or offline",
+                                  until="when away/offline lapses (ms or ISO)",
                                   reason=reason))},
             "/api/v1/config/validate": {"post": _op(
                 "Validate a candidate config and diff it against the version in force",

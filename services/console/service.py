@@ -147,8 +147,14 @@ class ConsoleService:
         return {"audit_id": audit.audit_id, "requests": len(requests)}
 
     def set_presence(
-        self, principal: Principal, rep_id: str, status: str, reason: str
+        self,
+        principal: Principal,
+        rep_id: str,
+        status: str,
+        reason: str,
+        until_ms: int | None = None,
     ) -> dict[str, Any]:
+        """Write the rep's presence; `until_ms` makes away or offline lapse to available."""
         if rep_id not in self.read(_known_reps):
             raise Refused(422, "unknown_rep", "rep_id", f"rep_id: {rep_id!r} is not in the config")
         try:
@@ -157,7 +163,10 @@ class ConsoleService:
             raise Refused(422, "bad_status", "status",
                           "status: expected available, away or offline") from None  # fmt: skip
         now = self.clock.now_ms()
-        presence = RepPresence(rep_id=rep_id, status=parsed, until_ms=None, changed_at_ms=now)
+        if until_ms is not None and (parsed is PresenceStatus.AVAILABLE or until_ms <= now):
+            detail = "until: only away or offline lapse, and only at a later time"
+            raise Refused(422, "bad_until", "until", detail)
+        presence = RepPresence(rep_id=rep_id, status=parsed, until_ms=until_ms, changed_at_ms=now)
         audit = audit_entry(principal, AdminAction.SET_PRESENCE, rep_id, _reason(reason), now,
                             detail={"status": parsed.value})  # fmt: skip
         self.writer_call(lambda: self.writer.write(audit, presence=presence))

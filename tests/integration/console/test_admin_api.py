@@ -155,11 +155,16 @@ def test_an_operator_moves_every_open_lead_of_a_rep_and_sets_presence_in_one_aud
     client = console.client(**bearer(Role.OPERATOR))
 
     moved = client.post("/api/v1/reps/cy/reassign", json={"reason": "left the company"})
-    away = client.post("/api/v1/reps/cy/presence", json={"status": "offline", "reason": "gone"})
+    away = client.post(
+        "/api/v1/reps/cy/presence",
+        json={"status": "offline", "reason": "gone", "until": "2999-01-01T00:00:00Z"},
+    )
     wrong = client.post("/api/v1/reps/cy/presence", json={"status": "asleep"})
+    lapsed = client.post("/api/v1/reps/cy/presence", json={"status": "away", "until": "1"})
 
     assert (moved.status_code, away.status_code) == (200, 200), moved.text + away.text
     assert wrong.status_code == 422 and wrong.json()["field"] == "status"
+    assert lapsed.status_code == 422 and lapsed.json()["field"] == "until"
     requests = read_all(topics, Topic.ROUTING_REQUESTS, RoutingRequest)
     assert sorted(r.lead_id for r in requests) == ["lead-1", "lead-2", "lead-4", "lead-5"]
     assert {(r.rep_id, r.preferred_owner, r.kind.value) for r in requests} == {
@@ -167,6 +172,7 @@ def test_an_operator_moves_every_open_lead_of_a_rep_and_sets_presence_in_one_aud
     }
     [presence] = read_all(topics, Topic.REPS_PRESENCE, RepPresence)
     assert (presence.rep_id, presence.status.value) == ("cy", "offline")
+    assert presence.until_ms == 32_472_144_000_000
     audits = {a.action.value: a for a in read_all(topics, Topic.ADMIN_AUDIT, AdminAudit)}
     assert audits["reassign_rep_leads"].request_ids == tuple(r.request_id for r in requests)
     assert audits["set_presence"].detail == {"status": "offline"}
