@@ -14,9 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -78,6 +79,13 @@ def snapshot(driver: webdriver.Chrome, path: Path) -> None:
     driver.set_window_size(1280, 1000)
 
 
+def shown(driver: webdriver.Chrome, element_id: str) -> WebElement:
+    """The element once the page that has it is loaded (a form post navigates)."""
+    return WebDriverWait(driver, 30, poll_frequency=0.2).until(
+        lambda d: d.find_element(By.ID, element_id)
+    )
+
+
 def until(driver: webdriver.Chrome, found: Callable[[webdriver.Chrome], bool], url: str) -> None:
     """Reload `url` until `found` holds: the projection follows the topics a moment behind."""
 
@@ -101,7 +109,7 @@ def test_an_operator_logs_in_watches_a_lead_arrive_and_reassigns_it_by_hand(
     browser.find_element(By.ID, "token").send_keys(TOKENS[Role.OPERATOR])
     snapshot(browser, tmp_path / "console-login.png")
     browser.find_element(By.ID, "login").click()
-    assert browser.find_element(By.ID, "who").text == "olga (operator)"
+    assert shown(browser, "who").text == "olga (operator)"
 
     posted = httpx.post(f"{stack.ingest_url}/v1/leads/forms/contact", timeout=15, data={
         "email": "jane.doe@acme.example", "first_name": "Jane", "last_name": "Doe",
@@ -113,7 +121,9 @@ def test_an_operator_logs_in_watches_a_lead_arrive_and_reassigns_it_by_hand(
     def today_total(d: webdriver.Chrome) -> int:
         return sum(int(cell.text) for cell in d.find_elements(By.CSS_SELECTOR, "td.today"))
 
-    WebDriverWait(browser, 60, poll_frequency=0.5).until(lambda d: today_total(d) == 1)
+    WebDriverWait(  # the board's rows are replaced every 2 s: a row read mid-swap goes stale
+        browser, 60, poll_frequency=0.5, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(lambda d: today_total(d) == 1)
     snapshot(browser, tmp_path / "console-board.png")
 
     lead_page = f"{console}/leads/{lead_id}"
@@ -128,7 +138,7 @@ def test_an_operator_logs_in_watches_a_lead_arrive_and_reassigns_it_by_hand(
     Select(browser.find_element(By.ID, "assign-rep")).select_by_value(target)
     browser.find_element(By.ID, "assign-reason").send_keys("customer asked for them")
     browser.find_element(By.ID, "assign-submit").click()
-    assert browser.find_element(By.ID, "notice").text == "reassignment requested"
+    assert shown(browser, "notice").text == "reassignment requested"
     until(browser, lambda d: d.find_element(By.ID, "owner").text == target, lead_page)
     assert "request: console: olga: customer asked for them" in browser.find_element(
         By.ID, "assignment-2").text  # fmt: skip
