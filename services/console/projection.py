@@ -16,7 +16,8 @@ Tables (every time is epoch ms UTC):
   console action;
 - `offsets`: per (topic, partition) the next offset to read.
 
-The SQL is plain (no SQLite-only functions), so the same statements could run on PostgreSQL.
+The queries and upserts use no SQLite-only functions, so they could run on PostgreSQL as
+written; the schema (AUTOINCREMENT, the PRAGMAs in `connect`) would need its own variant.
 """
 
 from __future__ import annotations
