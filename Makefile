@@ -35,7 +35,8 @@ down: setup
 	@$(VENV)/bin/leadrouter down
 
 test: setup
-	@scripts/setup-system.sh promtool:prometheus docker-compose:docker-compose  # for tests/e2e
+	@scripts/setup-system.sh promtool:prometheus docker-compose:docker-compose \
+		chromium:chromium chromedriver:chromium-driver  # tests/e2e; the console's browser test
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 # Everything Python the repository ships: the services, their tests, the benchmarks and the

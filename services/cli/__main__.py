@@ -19,6 +19,7 @@ COMMAND_GROUPS = (
     "services.cli.reps_cmd",
     "services.cli.replay_cmd",
     "services.cli.owners_cmd",
+    "services.cli.console_cmd",
 )
 
 

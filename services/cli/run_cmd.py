@@ -1,8 +1,9 @@
 """`leadrouter run | up | down`: the whole system on one machine.
 
 `run` starts the broker (unless KAFKA_BOOTSTRAP_SERVERS names one), creates the topics,
-publishes the demo routing config, starts ingest, router, sla_watcher and notifier (whose email
-goes to an SMTP sink `run` starts), drives the demo feed through the real front doors and shows
+publishes the demo routing config, starts ingest, router, sla_watcher, notifier (whose email
+goes to an SMTP sink `run` starts) and the web console (with a demo admin token it prints),
+drives the demo feed through the real front doors and shows
 `leadrouter top`; Ctrl-C stops everything it started and
 says where the logs are. `up` is the same without the feed and the view, left running for your
 own channels; `down` stops what `up` started.
@@ -23,6 +24,8 @@ from types import FrameType
 from rich.console import Console
 
 from services.cli.base import CommandError, Subparsers, stop_on_signal_or_after
+from services.console.settings import Role
+from services.console.tokens import new_token, token_hash
 from services.demo.feed import FeedSettings
 from services.demo.front_doors import FrontDoors
 from services.demo.mail_sink import MailSink
@@ -41,11 +44,12 @@ def register(subparsers: Subparsers) -> None:
         "run",
         help="start everything locally, feed demo leads, show the live view (Ctrl-C stops)",
         description="Starts a local broker (unless KAFKA_BOOTSTRAP_SERVERS names one), creates "
-        "the topics, publishes the routing config, starts ingest, router, sla_watcher and "
-        "notifier (logs under .run/logs/, or LEADROUTER_RUN_DIR), sends demo leads through the "
-        "real front doors, changes reps' presence, touches and closes some leads, and shows the "
-        "live view; the notifier's email goes to an SMTP sink on NOTIFIER_SMTP_PORT (default "
-        "2526). Ctrl-C stops everything it started. Ports: INGEST_HTTP_PORT, INGEST_SMTP_PORT, "
+        "the topics, publishes the routing config, starts ingest, router, sla_watcher, "
+        "notifier and the web console (logs under .run/logs/, or LEADROUTER_RUN_DIR), sends demo "
+        "leads through the real front doors, changes reps' presence, touches and closes some "
+        "leads, and shows the live view; the notifier's email goes to an SMTP sink on "
+        "NOTIFIER_SMTP_PORT (default 2526). Ctrl-C stops everything it started. Ports: "
+        "INGEST_HTTP_PORT, INGEST_SMTP_PORT, "
         "*_METRICS_PORT, KAFKA_PORT.",
     )
     run.add_argument("--config", type=Path, help=f"routing config (default {DEMO_CONFIG.name})")
@@ -98,6 +102,18 @@ def _logs_line(stack: Stack) -> str:
     return f"logs are in {where}/ ({names}){broker}"
 
 
+def demo_login() -> tuple[str, dict[str, str]]:
+    """A fresh admin token for the console, and the environment that configures its hash."""
+    token = new_token()
+    entry = {"name": "demo", "role": Role.ADMIN.value, "sha256": token_hash(token)}
+    env = {"CONSOLE_TOKENS": json.dumps([entry]), "CONSOLE_SESSION_SECRET": secrets.token_hex(32)}
+    return token, env
+
+
+def _console_line(stack: Stack, token: str) -> str:
+    return f"console        http://127.0.0.1:{stack.ports.console}/  (demo login: token {token})"
+
+
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -127,7 +143,8 @@ def _run(args: argparse.Namespace) -> int:
         "INGEST_TWILIO_AUTH_TOKEN": twilio_token,
         "INGEST_SMTP_RECIPIENTS": DEMO_RECIPIENT,
     }
-    stack = _stack(args.config, DEMO_CONFIG, ingest_env)
+    token, console_env = demo_login()
+    stack = _stack(args.config, DEMO_CONFIG, ingest_env | console_env)
     doors = FrontDoors(
         http_base=f"http://127.0.0.1:{stack.ports.http}",
         smtp_port=stack.ports.smtp,
@@ -152,6 +169,7 @@ def _run(args: argparse.Namespace) -> int:
     except BaseException:
         sink.stop()
         raise
+    console.print(_console_line(stack, token), highlight=False)
     stats: dict[str, int] = {}
     try:  # from here on, whatever happens, the stack is stopped before returning
         stop_on_signal_or_after(stop, args.seconds)
@@ -166,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         console.print(
-            "stopping ingest, router, sla_watcher and notifier"
+            "stopping ingest, router, sla_watcher, notifier and console"
             + (" and kafka" if stack.broker else "")
         )
         logs = _logs_line(stack)
@@ -180,7 +198,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    defaults = {"INGEST_SMTP_RECIPIENTS": DEMO_RECIPIENT}
+    token, console_env = demo_login()
+    defaults = {"INGEST_SMTP_RECIPIENTS": DEMO_RECIPIENT, **console_env}
     stack = _stack(
         args.config, EXAMPLE_CONFIG, {k: v for k, v in defaults.items() if k not in os.environ}
     )
@@ -198,8 +217,11 @@ def _up(args: argparse.Namespace) -> int:
     )
     print(
         f"metrics        ingest :{ports.ingest_metrics}  router :{ports.router_metrics}  "
-        f"sla_watcher :{ports.sla_metrics}  notifier :{ports.notifier_metrics}"
+        f"sla_watcher :{ports.sla_metrics}  notifier :{ports.notifier_metrics}  "
+        f"console :{ports.console_metrics}"
     )
+    if "CONSOLE_TOKENS" not in os.environ:
+        print(_console_line(stack, token))
     print(f"{_logs_line(stack)}; watch with `leadrouter top`, stop with `leadrouter down`")
     return 0
 

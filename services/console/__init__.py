@@ -1,1 +1,2 @@
-"""What operators look at in a terminal: `leadrouter top` and `leadrouter assignments tail`."""
+"""What operators look at: the terminal views (`leadrouter top`, `leadrouter assignments tail`)
+and the web console `leadrouter-console` (docs/console.md), side by side on the same events."""

@@ -23,6 +23,8 @@ class Ports:
     notifier_metrics: int = 9105
     mail_sink: int = 2526
     """Where the notifier sends email: the demo's SMTP sink under `leadrouter run`."""
+    console: int = 8090
+    console_metrics: int = 9104
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Ports:
@@ -36,6 +38,8 @@ class Ports:
             "sla_metrics": "SLA_METRICS_PORT",
             "notifier_metrics": "NOTIFIER_METRICS_PORT",
             "mail_sink": "NOTIFIER_SMTP_PORT",
+            "console": "CONSOLE_PORT",
+            "console_metrics": "CONSOLE_METRICS_PORT",
         }
         defaults = cls()
         values = {}
@@ -56,4 +60,6 @@ class Ports:
             "SLA_METRICS_PORT": str(self.sla_metrics),
             "NOTIFIER_METRICS_PORT": str(self.notifier_metrics),
             "NOTIFIER_SMTP_PORT": str(self.mail_sink),
+            "CONSOLE_PORT": str(self.console),
+            "CONSOLE_METRICS_PORT": str(self.console_metrics),
         }

@@ -73,6 +73,8 @@ class Stack:
         self.broker: LocalBroker | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.bootstrap = external_bootstrap or f"127.0.0.1:{ports.kafka}"
+        self.console_db = run_dir / "console.sqlite3"
+        """Rebuilt on every start: the broker it was projected from may be another one now."""
 
     def specs(self) -> tuple[ServiceSpec, ...]:
         python = sys.executable
@@ -97,6 +99,11 @@ class Stack:
                 (python, "-m", "services.notifier", "--instance", "0"),
                 f"http://127.0.0.1:{self.ports.notifier_metrics}/metrics",
             ),
+            ServiceSpec(
+                "console",
+                (python, "-m", "services.console"),
+                f"http://127.0.0.1:{self.ports.console_metrics}/readyz",
+            ),
         )
 
     def env(self) -> dict[str, str]:
@@ -105,6 +112,7 @@ class Stack:
             **self.ports.service_env(),
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "LEADROUTER_CONFIG": str(self.config_path),
+            "CONSOLE_DB": str(self.console_db),
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
@@ -123,10 +131,12 @@ class Stack:
             self._publish_config(settings)
             say(f"published the routing config {self.config_path.name}")
             self.log_dir.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.console_db}{suffix}").unlink(missing_ok=True)
             for spec in self.specs():
                 self._spawn(spec)
             self._wait_ready(timeout_s)
-            say("ingest, router, sla_watcher and notifier are up")
+            say("ingest, router, sla_watcher, notifier and console are up")
         except (BrokerError, TransientError, StackError) as exc:
             self.stop()
             raise StackError(str(exc)) from exc

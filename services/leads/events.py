@@ -243,3 +243,22 @@ class RoutingConfigRecord(Event):
     document: str
     published_at_ms: int
     published_by: str = ""
+
+
+class AdminAction(StrEnum):
+    ASSIGN_TO_REP = "assign_to_rep"
+    REASSIGN_REP_LEADS = "reassign_rep_leads"
+    SET_PRESENCE = "set_presence"
+    PUBLISH_CONFIG = "publish_config"
+
+
+class AdminAudit(Event):
+    audit_id: str
+    actor: str
+    role: str
+    action: AdminAction
+    target: str
+    reason: str
+    at_ms: int
+    request_ids: tuple[str, ...] = ()
+    detail: dict[str, str] = Field(default_factory=dict)

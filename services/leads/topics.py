@@ -26,6 +26,7 @@ class Topic(StrEnum):
     OWNERS = "router.owners"
     NOTIFIER_DELIVERIES = "notifier.deliveries"
     NOTIFIER_DEAD_LETTER = "notifier.dead-letter"
+    ADMIN_AUDIT = "admin.audit"
 
 
 RAW_TOPIC_PREFIX = "leads.raw."

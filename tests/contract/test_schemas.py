@@ -27,6 +27,7 @@ EVENT_MODELS = [
     events.DeadLetter,
     events.RepPresence,
     events.RoutingConfigRecord,
+    events.AdminAudit,
 ]
 
 AVRO_PRIMITIVES: dict[Any, str] = {

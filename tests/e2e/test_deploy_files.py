@@ -30,6 +30,7 @@ METRICS_MODULES = (
     "services.router.metrics",
     "services.sla_watcher.metrics",
     "services.notifier.metrics",
+    "services.console.web_metrics",
 )
 
 
@@ -58,7 +59,7 @@ def test_kubernetes_manifests_pass_strict_schema_validation(path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "slot_variable"),
     [("router.yaml", "INSTANCE"), ("sla-watcher.yaml", "INSTANCE"),
-     ("ingest-raw.yaml", "INGEST_RAW_INSTANCE")],
+     ("ingest-raw.yaml", "INGEST_RAW_INSTANCE"), ("console.yaml", "CONSOLE_INSTANCE")],
 )  # fmt: skip
 def test_every_transactional_process_gets_its_own_stable_slot_and_probes(
     name: str, slot_variable: str
@@ -108,8 +109,8 @@ def test_compose_cli_resolves_the_stack_offline() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     services = yaml.safe_load(result.stdout)["services"]
     assert set(services) == {
-        "kafka", "kafka-init", "ingest", "router", "sla-watcher", "notifier", "prometheus",
-        "grafana",
+        "kafka", "kafka-init", "ingest", "router", "sla-watcher", "notifier", "console",
+        "prometheus", "grafana",
     }  # fmt: skip
     assert services["router"]["command"][-2:] == ["--instance", "0"]
     assert services["ingest"]["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"

@@ -65,13 +65,23 @@ def test_make_run_shows_assignments_within_a_minute_and_ctrl_c_stops_everything(
 ) -> None:
     if shutil.which("make") is None:
         pytest.fail("make is missing")
-    kafka, http, smtp, m1, m2, m3, m4, sink = free_ports(8)
+    kafka, http, smtp, m1, m2, m3, m4, sink, console, m5 = free_ports(10)
     mark = uuid.uuid4().hex
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(
-            ("KAFKA_", "INGEST_", "ROUTER_", "SLA_", "NOTIFIER_", "LEADROUTER_", "MAKE", "MFLAGS")
+            (
+                "KAFKA_",
+                "INGEST_",
+                "ROUTER_",
+                "SLA_",
+                "NOTIFIER_",
+                "CONSOLE_",
+                "LEADROUTER_",
+                "MAKE",
+                "MFLAGS",
+            )
         )
     }
     env.update(
@@ -86,6 +96,8 @@ def test_make_run_shows_assignments_within_a_minute_and_ctrl_c_stops_everything(
             "SLA_METRICS_PORT": str(m3),
             "NOTIFIER_METRICS_PORT": str(m4),
             "NOTIFIER_SMTP_PORT": str(sink),
+            "CONSOLE_PORT": str(console),
+            "CONSOLE_METRICS_PORT": str(m5),
             "LEADROUTER_RUN_DIR": str(tmp_path / "run"),
         }
     )
@@ -99,6 +111,8 @@ def test_make_run_shows_assignments_within_a_minute_and_ctrl_c_stops_everything(
         up = terminal.wait_for(r"kafka is up at", timeout_s=240)
         assert up, f"the broker never came up:\n{terminal.text[-3000:]}"
         broker_up = time.monotonic()
+        login = rf"console +http://127\.0\.0\.1:{console}/  \(demo login: token lrc_\S+\)"
+        assert terminal.wait_for(login, timeout_s=60), terminal.text[-3000:]
         shown = terminal.wait_for(r"decisions: [1-9]\d*", timeout_s=60)
         assert shown, f"no assignment in the view 60 s after the broker:\n{terminal.text[-4000:]}"
         assert time.monotonic() - broker_up <= 60

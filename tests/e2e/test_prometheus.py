@@ -59,6 +59,8 @@ def stack(topics: KafkaSettings, tmp_path: Path) -> Iterator[Stack]:
         sla_metrics=free_port(),
         notifier_metrics=free_port(),
         mail_sink=free_port(),
+        console=free_port(),
+        console_metrics=free_port(),
     )
     running = Stack(
         ports,

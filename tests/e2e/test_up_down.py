@@ -22,10 +22,14 @@ pytestmark = [pytest.mark.e2e]
 def test_up_serves_the_front_doors_and_down_stops_everything_it_started(
     topics: KafkaSettings, tmp_path: Path
 ) -> None:
-    http, smtp, m1, m2, m3, m4 = free_ports(6)
+    http, smtp, m1, m2, m3, m4, console, m5 = free_ports(8)
     mark = uuid.uuid4().hex
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("INGEST_", "LEADROUTER_"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("INGEST_", "LEADROUTER_", "CONSOLE_"))
+        },
         MARK: mark,
         "KAFKA_BOOTSTRAP_SERVERS": topics.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": topics.topic_prefix,
@@ -35,6 +39,8 @@ def test_up_serves_the_front_doors_and_down_stops_everything_it_started(
         "ROUTER_METRICS_PORT": str(m2),
         "SLA_METRICS_PORT": str(m3),
         "NOTIFIER_METRICS_PORT": str(m4),
+        "CONSOLE_PORT": str(console),
+        "CONSOLE_METRICS_PORT": str(m5),
         "LEADROUTER_RUN_DIR": str(tmp_path / "run"),
     }
 
@@ -48,9 +54,11 @@ def test_up_serves_the_front_doors_and_down_stops_everything_it_started(
         up = leadrouter("up")
         assert up.returncode == 0, up.stdout + up.stderr
         assert (tmp_path / "run" / "stack.json").exists()
-        # ingest, router, sla_watcher, notifier; the broker is not ours
-        assert len(marked_pids(mark)) == 4
+        # ingest, router, sla_watcher, notifier, console; the broker is not ours
+        assert len(marked_pids(mark)) == 5
         assert httpx.get(f"http://127.0.0.1:{http}/readyz", timeout=5).status_code == 200
+        assert f"http://127.0.0.1:{console}/  (demo login: token lrc_" in up.stdout
+        assert httpx.get(f"http://127.0.0.1:{m4}/readyz", timeout=5).status_code == 200
         sent = leadrouter("lead", "send", "--channel", "form", "--country", "DE")
         assert sent.returncode == 0 and sent.stdout.startswith("accepted (202) form lead")
         again = leadrouter("up")
