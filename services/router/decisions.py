@@ -75,11 +75,20 @@ def assignment_id(request: RoutingRequest) -> str:
 
 
 def strategy_of(pool: Pool) -> Strategy:
-    return Strategy(
+    """The pool's strategy, made once per pool object of a config (an immutable value)."""
+    known = _strategies.get(pool.id)
+    if known is not None and known[0] is pool:
+        return known[1]
+    strategy = Strategy(
         StrategyKind(pool.strategy.value),
         FairnessPolicy(pool.fairness.value),
         pool.catch_up_limit,
     )
+    _strategies[pool.id] = (pool, strategy)
+    return strategy
+
+
+_strategies: dict[str, tuple[Pool, Strategy]] = {}
 
 
 def prefer_repeat_owner(request: RoutingRequest, earlier_holder: str | None) -> RoutingRequest:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from services.leads.events import unvalidated
+
 MEMORY_MS = 30 * 86_400_000
 MAX_SEEN = 200
 
@@ -44,4 +46,5 @@ class IdentityState(_Value):
         seen = sorted((*self.seen, lead), key=lambda s: s.received_at_ms)  # stable: ties keep order
         horizon = seen[-1].received_at_ms - MEMORY_MS
         kept = [s for s in seen if s.received_at_ms >= horizon][-MAX_SEEN:]
-        return IdentityState(identity_key=self.identity_key, seen=tuple(kept))
+        values = {"identity_key": self.identity_key, "seen": tuple(kept)}
+        return unvalidated(IdentityState, values)  # of the declared types already

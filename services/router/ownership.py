@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from services.leads.events import unvalidated
+
 PERSON_PREFIX = "person:"
 ACCOUNT_PREFIX = "account:"
 
@@ -61,13 +63,16 @@ def owner_facts(
     subjects = [person_subject(identity_key)]
     if company_domain and company_domain.strip():
         subjects.append(account_subject(company_domain))
-    return tuple(
-        OwnerFact(
-            subject=s,
-            rep_id=rep_id,
-            pool_id=pool_id,
-            lead_id=lead_id,
-            assigned_at_ms=assigned_at_ms,
+    return tuple(  # assign's own values, of the declared types: built unvalidated
+        unvalidated(
+            OwnerFact,
+            {
+                "subject": s,
+                "rep_id": rep_id,
+                "pool_id": pool_id,
+                "lead_id": lead_id,
+                "assigned_at_ms": assigned_at_ms,
+            },
         )
         for s in subjects
     )

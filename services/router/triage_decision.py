@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.leads.events import Lead, RequestKind, RoutingRequest
+from services.leads.events import Lead, RequestKind, RoutingRequest, unvalidated
 from services.leads.routing_config import RoutingConfig
 from services.router.identity_state import IdentityState, SeenLead
 from services.router.ownership import OwnerFact, account_subject, person_subject
@@ -120,8 +120,14 @@ def triage(
         prior_config_version=None,
         prior_presence_position=(),
     )
-    seen = SeenLead(
-        lead_id=lead.lead_id, received_at_ms=lead.received_at_ms, pool_id=pool_id, rule_id=rule_id
+    seen = unvalidated(  # the lead's own values, of the declared types
+        SeenLead,
+        {
+            "lead_id": lead.lead_id,
+            "received_at_ms": lead.received_at_ms,
+            "pool_id": pool_id,
+            "rule_id": rule_id,
+        },
     )
     return Routed(request, memory.remember(seen), path)
 
