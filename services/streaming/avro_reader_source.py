@@ -18,34 +18,25 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from services.streaming.avro_primitives import read_block_count, read_bytes, read_long, read_string
+from services.streaming.generated_code import Source
 
 
-class _Source:
+class _Source(Source):
+    """The reader's lines: `value` reads one value at `pos` into a local name."""
+
     def __init__(self, named: Mapping[str, Any], builds: Mapping[str, Any]) -> None:
+        super().__init__(
+            {
+                "read_block_count": read_block_count,
+                "read_long": read_long,
+                "read_string": read_string,
+                "read_bytes": read_bytes,
+                "unpack_double": struct.Struct("<d").unpack_from,
+                "unpack_float": struct.Struct("<f").unpack_from,
+            }
+        )
         self.named = named
         self.builds = builds
-        self.lines: list[str] = []
-        self.constants: dict[str, Any] = {
-            "read_block_count": read_block_count,
-            "read_long": read_long,
-            "read_string": read_string,
-            "read_bytes": read_bytes,
-            "unpack_double": struct.Struct("<d").unpack_from,
-            "unpack_float": struct.Struct("<f").unpack_from,
-        }
-        self._names = 0
-
-    def fresh(self, stem: str) -> str:
-        self._names += 1
-        return f"{stem}{self._names}"
-
-    def constant(self, value: Any) -> str:
-        name = self.fresh("k")
-        self.constants[name] = value
-        return name
-
-    def emit(self, indent: int, line: str) -> None:
-        self.lines.append("    " * indent + line)
 
     def value(self, schema: Any, target: str, indent: int) -> None:
         """Lines that read a value of `schema` at `pos` into `target`, moving `pos` past it."""
@@ -181,8 +172,4 @@ def record_reader(
         names.append(f"{field['name']!r}: {name}")
     fields = f"{{{', '.join(names)}}}"
     source.emit(1, f"return {fields}, span, pos" if keep else f"return {fields}, pos")
-    text = "\n".join(source.lines) + "\n"
-    scope = dict(source.constants)
-    exec(compile(text, f"<avro reader {schema['name']}>", "exec"), scope)
-    read: Callable[..., Any] = scope["read"]
-    return read
+    return source.function("read", f"avro reader {schema['name']}")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from services.streaming.avro_primitives import write_long
+from services.streaming.generated_code import Source
 
 RecordWriter = Callable[[Any, bytearray, Mapping[str, bytes] | None], None]
 
@@ -27,30 +28,18 @@ _ONE_BYTE = 64
 """Zigzag values in [-64, 64) and lengths under 64 take one byte."""
 
 
-class _Source:
-    """Lines of the generated function, with fresh local names and the constants it uses."""
+class _Source(Source):
+    """The writer's lines: `value` appends the encoding of one expression."""
 
     def __init__(self, named: Mapping[str, Any]) -> None:
+        super().__init__(
+            {
+                "write_long": write_long,
+                "pack_double": struct.Struct("<d").pack,
+                "pack_float": struct.Struct("<f").pack,
+            }
+        )
         self.named = named
-        self.lines: list[str] = []
-        self.constants: dict[str, Any] = {
-            "write_long": write_long,
-            "pack_double": struct.Struct("<d").pack,
-            "pack_float": struct.Struct("<f").pack,
-        }
-        self._names = 0
-
-    def fresh(self, stem: str) -> str:
-        self._names += 1
-        return f"{stem}{self._names}"
-
-    def constant(self, value: Any) -> str:
-        name = self.fresh("k")
-        self.constants[name] = value
-        return name
-
-    def emit(self, indent: int, line: str) -> None:
-        self.lines.append("    " * indent + line)
 
     def value(self, schema: Any, expr: str, indent: int) -> None:
         """Lines that append the encoding of `expr` (an expression of type `schema`)."""
@@ -141,8 +130,5 @@ def record_writer(schema: Mapping[str, Any], named: Mapping[str, Any]) -> Record
         source.emit(1, "else:")
         source.emit(2, f"{got} = value.{name}")
         source.value(field["type"], got, 2)
-    text = "\n".join(source.lines) + "\n"
-    scope = dict(source.constants)
-    exec(compile(text, f"<avro writer {schema['name']}>", "exec"), scope)
-    written: RecordWriter = scope["write"]
+    written: RecordWriter = source.function("write", f"avro writer {schema['name']}")
     return written
