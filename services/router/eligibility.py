@@ -20,7 +20,7 @@ from services.leads.events import PresenceStatus
 from services.leads.routing_config import Pool, RoutingConfig
 from services.leads.working_hours import WeeklyHours, local_datetime
 from services.router.fairness import Availability
-from services.router.rotation import MemberStanding, RotationState
+from services.router.rotation import Columns, RotationState
 from services.router.strategies import Contender
 
 PresenceAt = Callable[[str, int], tuple[PresenceStatus, int | None]]
@@ -194,7 +194,7 @@ def assess(
     kept = roster.eligible
     if len(kept) > _ELIGIBLE_KEPT:
         kept.clear()
-    standings = state.standings()
+    columns = state.columns
     checks = _Checks(presence, ask, frozenset(pool.required_skills))
     verdicts = []
     for member in _members(roster, pool):
@@ -204,7 +204,7 @@ def assess(
             continue
         clock = checks.clock(member.zone)
         day = clock.day
-        skip, detail = checks.first_refusal(member, rep, clock, standings.get(rep_id))
+        skip, detail = checks.first_refusal(member, rep, clock, columns, columns.index.get(rep_id))
         if skip is not None:
             verdicts.append(verdict(rep_id, weight, day, skip, detail))
             continue
@@ -234,10 +234,10 @@ class _Checks:
         return clock
 
     def first_refusal(
-        self, member: _Member, rep: Rep, clock: _LocalTime, standing: MemberStanding | None
+        self, member: _Member, rep: Rep, clock: _LocalTime, columns: Columns, at: int | None
     ) -> tuple[SkipReason | None, str]:
         """The first check `member` fails, in the order the module names; (None, "") when
-        it passes them all."""
+        it passes them all. `at`: the member's position in the pool's `columns`, if any."""
         if not rep.active:
             return SkipReason.INACTIVE, "inactive in the config"
         status, until = self.presence(member.rep_id, self.at_ms)
@@ -249,10 +249,10 @@ class _Checks:
             return SkipReason.HOLIDAY, f"{day} in {member.zone}"
         if not self._inside(member, clock):
             return SkipReason.OFF_HOURS, f"outside working hours in {member.zone}"
-        held = standing.open if standing is not None else 0
+        held = 0 if at is None else columns.opens[at]
         if rep.max_open is not None and held >= rep.max_open:
             return SkipReason.MAX_OPEN, f"{held} open of {rep.max_open}"
-        today = standing.count_on(day) if standing is not None else 0
+        today = 0 if at is None or columns.days[at] != day else columns.day_counts[at]
         if rep.daily_cap is not None and today >= rep.daily_cap:
             return SkipReason.DAILY_CAP, f"{today} today ({day}) of {rep.daily_cap}"
         needed = self.needed

@@ -22,7 +22,9 @@ across pools").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,38 +43,150 @@ class MemberStanding:
 
 
 @dataclass(frozen=True, slots=True)
+class Columns:
+    """A pool's standings as one tuple per field, member `i` at position `i` of each.
+
+    A decision moves every eligible member's credit but only the chosen member's other
+    fields, so the strategy builds one tuple of credits and copies five others with one
+    element replaced, at C speed, instead of a `MemberStanding` per member (which was most
+    of a decision's cost in a large pool). `index` (rep id -> position) is shared by every
+    `Columns` of the same members.
+    """
+
+    rep_ids: tuple[str, ...]
+    credits: tuple[int, ...]
+    assigned: tuple[int, ...]
+    last_assigned_seq: tuple[int, ...]
+    days: tuple[str, ...]
+    day_counts: tuple[int, ...]
+    opens: tuple[int, ...]
+    index: dict[str, int] = field(compare=False, repr=False)
+
+    @classmethod
+    def of(cls, members: Iterable[MemberStanding]) -> Columns:
+        rows = [
+            (m.rep_id, m.credit, m.assigned, m.last_assigned_seq, m.day, m.day_count, m.open)
+            for m in members
+        ]
+        return cls.of_rows(rows)
+
+    @classmethod
+    def of_rows(cls, rows: list[tuple[Any, ...]]) -> Columns:
+        """From one (rep_id, credit, assigned, last_assigned_seq, day, day_count, open) per
+        member."""
+        if not rows:
+            return cls((), (), (), (), (), (), (), {})
+        rep_ids, credits, assigned, last, days, counts, opens = map(tuple, zip(*rows, strict=True))
+        index = {rep: i for i, rep in enumerate(rep_ids)}
+        return cls(rep_ids, credits, assigned, last, days, counts, opens, index)
+
+    def standing(self, i: int) -> MemberStanding:
+        return MemberStanding(
+            self.rep_ids[i],
+            self.credits[i],
+            self.assigned[i],
+            self.last_assigned_seq[i],
+            self.days[i],
+            self.day_counts[i],
+            self.opens[i],
+        )
+
+    def select(self, rep_ids: tuple[str, ...]) -> Columns:
+        """These members, in this order: a member not here yet starts level."""
+        index = self.index
+        return Columns.of(
+            MemberStanding(rep) if (i := index.get(rep)) is None else self.standing(i)
+            for rep in rep_ids
+        )
+
+    def picked(self, i: int, credits: tuple[int, ...], seq: int, day: str) -> Columns:
+        """After member `i` took decision `seq` on its local `day`; `credits`: everyone's."""
+        count = (self.day_counts[i] if self.days[i] == day else 0) + 1
+        return Columns(
+            self.rep_ids,
+            credits,
+            _with(self.assigned, i, self.assigned[i] + 1),
+            _with(self.last_assigned_seq, i, seq),
+            _with(self.days, i, day),
+            _with(self.day_counts, i, count),
+            _with(self.opens, i, self.opens[i] + 1),
+            self.index,
+        )
+
+
+def _with(values: tuple[T, ...], i: int, value: T) -> tuple[T, ...]:
+    changed = list(values)  # copied whole at C speed, then one item set
+    changed[i] = value
+    return tuple(changed)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class RotationState:
+    """A pool's rotation: decisions so far, and every member's standing (as `columns`).
+
+    Built from standings (`RotationState(pool_id, decisions, members)`) or, by the strategy,
+    from columns (`of_columns`); `members` gives the standings back, in member order.
+    """
+
     pool_id: str
-    decisions: int = 0
-    members: tuple[MemberStanding, ...] = ()
+    decisions: int
+    columns: Columns
+
+    def __init__(
+        self, pool_id: str, decisions: int = 0, members: Iterable[MemberStanding] = ()
+    ) -> None:
+        _set(self, "pool_id", pool_id)
+        _set(self, "decisions", decisions)
+        _set(self, "columns", Columns.of(members))
+
+    @classmethod
+    def of_columns(cls, pool_id: str, decisions: int, columns: Columns) -> RotationState:
+        state = object.__new__(cls)
+        _set(state, "pool_id", pool_id)
+        _set(state, "decisions", decisions)
+        _set(state, "columns", columns)
+        return state
 
     @classmethod
     def empty(cls, pool_id: str) -> RotationState:
         return cls(pool_id=pool_id)
 
+    @property
+    def members(self) -> tuple[MemberStanding, ...]:
+        columns = self.columns
+        return tuple(columns.standing(i) for i in range(len(columns.rep_ids)))
+
     def standing(self, rep_id: str) -> MemberStanding:
         """The member's standing; a rep the pool has never seen starts level."""
-        return self.standings().get(rep_id) or MemberStanding(rep_id=rep_id)
+        i = self.columns.index.get(rep_id)
+        return MemberStanding(rep_id=rep_id) if i is None else self.columns.standing(i)
 
     def standings(self) -> dict[str, MemberStanding]:
-        """Every member's standing by rep id: build once per decision, not per lookup."""
+        """Every member's standing by rep id."""
         return {m.rep_id: m for m in self.members}
 
     def open_counts(self) -> dict[str, int]:
-        return {m.rep_id: m.open for m in self.members}
+        return dict(zip(self.columns.rep_ids, self.columns.opens, strict=True))
 
     def release(self, rep_id: str) -> RotationState:
         """One fewer open lead for `rep_id` (never below zero; a rep no longer a member: as is)."""
-        members = tuple(
-            replace(m, open=max(0, m.open - 1)) if m.rep_id == rep_id else m for m in self.members
-        )
-        return replace(self, members=members)
+        columns = self.columns
+        i = columns.index.get(rep_id)
+        if i is None:
+            return self
+        opens = _with(columns.opens, i, max(0, columns.opens[i] - 1))
+        return RotationState.of_columns(self.pool_id, self.decisions, replace(columns, opens=opens))
 
     def deviation(self, total_weight: int) -> float:
         """Max |actual - ideal| share across members, in leads (credit / total weight)."""
-        if total_weight <= 0 or not self.members:
+        credits = self.columns.credits
+        if total_weight <= 0 or not credits:
             return 0.0
-        return max(abs(m.credit) for m in self.members) / total_weight
+        return max(map(abs, credits)) / total_weight
+
+
+_set = object.__setattr__
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,9 @@ def rotation_serde() -> Serde[rotation.RotationRecord]:
             lead = leads.decode_fields(data)
             return rotation.OpenLead(lead["pool_id"], lead["lead_id"], lead["rep_id"])
         state = pools.decode_fields(data)
-        members = tuple(rotation.MemberStanding(**m) for m in state["members"])
-        return rotation.RotationState(state["pool_id"], state["decisions"], members)
+        # each member's fields as read, in the schema's order, which is MemberStanding's
+        rows = [tuple(m.values()) for m in state["members"]]
+        columns = rotation.Columns.of_rows(rows)
+        return rotation.RotationState.of_columns(state["pool_id"], state["decisions"], columns)
 
     return Serde(encode=encode, decode=decode)

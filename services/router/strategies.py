@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from operator import attrgetter
+from itertools import repeat
+from operator import add, attrgetter, is_
 
 from services.router.fairness import (
     DEFAULT_CATCH_UP_LIMIT,
@@ -24,7 +25,7 @@ from services.router.fairness import (
     FairnessPolicy,
     accrual,
 )
-from services.router.rotation import MemberStanding, RotationState
+from services.router.rotation import RotationState
 from services.router.tie_break import best
 
 
@@ -78,89 +79,73 @@ class Strategy:
     ) -> tuple[Decision, RotationState]:
         """Pick one eligible contender, or none; the state is unchanged when nobody is picked.
 
-        Credits are accrued once, in flat lists parallel to the contenders, and the trace's
-        credits (`Picked.credits`) are those very values, not a second walk; the pick is one
-        `min` over the eligible members' keys (`tie_break.best`).
+        The contenders are taken in rep-id order, as the state's columns (`Columns`) when the
+        pool's members are the state's. Credits are accrued once into one tuple (when everyone
+        is eligible, one `map`), the trace's credits (`Picked.credits`) are those very values,
+        and the pick is one `min` over the eligible members' keys (`tie_break.best`); only the
+        chosen member's counts change.
         """
-        ordered = sorted(contenders, key=attrgetter("rep_id"))
-        known = state.standings()
-        standings = [known.get(c.rep_id) or MemberStanding(rep_id=c.rep_id) for c in ordered]
-        round_robin = self.kind is StrategyKind.ROUND_ROBIN
-        weights = [1] * len(ordered) if round_robin else [c.weight for c in ordered]
-        credits, charge, eligible = self._accrue(ordered, standings, weights)
-        shown = tuple(zip([c.rep_id for c in ordered], credits, strict=True))
-        if not eligible:
+        ordered = sorted(contenders, key=_REP_ID)
+        rep_ids = tuple(map(_REP_ID, ordered))
+        columns = state.columns
+        if columns.rep_ids != rep_ids:  # members joined or left since the last decision
+            columns = columns.select(rep_ids)
+        if self.kind is StrategyKind.ROUND_ROBIN:
+            weights: tuple[int, ...] = (1,) * len(ordered)
+        else:
+            weights = tuple(map(_WEIGHT, ordered))
+        availability = tuple(map(_AVAILABILITY, ordered))
+        credits, charge, eligible = self._accrue(availability, columns.credits, weights)
+        shown = tuple(zip(rep_ids, credits, strict=True))
+        if not any(eligible):
             return NobodyEligible(shown), state
-        chosen = self._preferred(ordered, eligible, request.preferred_owner)
-        by_preference = chosen is not None
-        if chosen is None:
-            chosen = best(
-                eligible,
-                credits=credits,
-                weights=weights,
-                charge=charge,
-                standings=standings,
-                least_loaded=self.kind is StrategyKind.LEAST_LOADED,
+        preferred = columns.index.get(request.preferred_owner or "")
+        if preferred is not None and eligible[preferred]:
+            chosen, by_preference = preferred, True
+        else:
+            chosen, by_preference = (
+                best(
+                    eligible,
+                    credits=credits,
+                    weights=weights,
+                    charge=charge,
+                    columns=columns,
+                    least_loaded=self.kind is StrategyKind.LEAST_LOADED,
+                ),
+                False,
             )
-        members = [  # the constructor inline: a call per member showed in profiles
-            s
-            if c == s.credit
-            else MemberStanding(
-                s.rep_id, c, s.assigned, s.last_assigned_seq, s.day, s.day_count, s.open
-            )
-            for s, c in zip(standings, credits, strict=True)
-        ]
-        members[chosen] = _charged(
-            standings[chosen], credits[chosen], ordered[chosen], charge, state
-        )
-        new_state = RotationState(state.pool_id, state.decisions + 1, tuple(members))
-        return Picked(ordered[chosen].rep_id, by_preference, shown), new_state
+        charged = list(credits)
+        charged[chosen] -= charge
+        picked = columns.picked(chosen, tuple(charged), state.decisions, ordered[chosen].day)
+        new_state = RotationState.of_columns(state.pool_id, state.decisions + 1, picked)
+        return Picked(rep_ids[chosen], by_preference, shown), new_state
 
     def _accrue(
         self,
-        ordered: Sequence[Contender],
-        standings: Sequence[MemberStanding],
-        weights: Sequence[int],
-    ) -> tuple[list[int], int, list[int]]:
-        """(every member's credit after accrual, the turn's charge, indexes of the eligible)."""
-        eligible = [i for i, c in enumerate(ordered) if c.availability is Availability.ELIGIBLE]
-        credits = [s.credit for s in standings]
-        if len(eligible) == len(ordered):  # the common case: everybody gains their weight
-            return [c + w for c, w in zip(credits, weights, strict=True)], sum(weights), eligible
+        availability: tuple[Availability, ...],
+        credits: tuple[int, ...],
+        weights: tuple[int, ...],
+    ) -> tuple[tuple[int, ...], int, tuple[bool, ...]]:
+        """(every member's credit after accrual, the turn's charge, whether each is eligible)."""
+        eligible = tuple(map(is_, availability, repeat(Availability.ELIGIBLE)))
+        if all(eligible):  # the common case: everybody gains their weight
+            return tuple(map(add, credits, weights)), sum(weights), eligible
         total = sum(weights)
-        charge = 0
-        for i, contender in enumerate(ordered):
+        accrued, charge = [], 0
+        for credit, weight, available in zip(credits, weights, availability, strict=True):
             gain = accrual(
                 self.fairness,
-                contender.availability,
-                weight=weights[i],
-                credit=credits[i],
+                available,
+                weight=weight,
+                credit=credit,
                 total_weight=total,
                 catch_up_limit=self.catch_up_limit,
             )
-            credits[i] += gain
+            accrued.append(credit + gain)
             charge += gain
-        return credits, charge, eligible
-
-    @staticmethod
-    def _preferred(
-        ordered: Sequence[Contender], eligible: Sequence[int], preferred: str | None
-    ) -> int | None:
-        if preferred is None:
-            return None
-        return next((i for i in eligible if ordered[i].rep_id == preferred), None)
+        return tuple(accrued), charge, eligible
 
 
-def _charged(
-    standing: MemberStanding, credit: int, contender: Contender, charge: int, state: RotationState
-) -> MemberStanding:
-    """The chosen member after its turn: charged the turn's credit, one more lead counted."""
-    return MemberStanding(
-        rep_id=standing.rep_id,
-        credit=credit - charge,
-        assigned=standing.assigned + 1,
-        last_assigned_seq=state.decisions,
-        day=contender.day,
-        day_count=standing.count_on(contender.day) + 1,
-        open=standing.open + 1,
-    )
+_REP_ID = attrgetter("rep_id")
+_WEIGHT = attrgetter("weight")
+_AVAILABILITY = attrgetter("availability")

@@ -14,39 +14,52 @@ round robin can drift past one lead when a few heavy members share a pool with l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from itertools import compress, repeat
 from math import lcm
+from operator import floordiv, le, mul, neg, sub
 
-from services.router.rotation import MemberStanding
+from services.router.rotation import Columns
 
 
 def best(
-    eligible: Sequence[int],
+    eligible: tuple[bool, ...],
     *,
-    credits: Sequence[int],
-    weights: Sequence[int],
+    credits: tuple[int, ...],
+    weights: tuple[int, ...],
     charge: int,
-    standings: Sequence[MemberStanding],
+    columns: Columns,
     least_loaded: bool,
 ) -> int:
-    """The index (into the parallel sequences) of the eligible member to pick.
+    """The position (in the parallel tuples) of the eligible member to pick.
 
     Least loaded puts fewest open leads ahead of the order above. The due time
-    `(charge - credit) / weight` is compared exactly as a whole number scaled by the weights'
-    least common multiple, not as a `Fraction`: one key is built per member per decision, in
-    one comprehension, so its cost is the decision's cost.
+    `(charge - credit) / weight` is compared exactly as a whole number scaled by the eligible
+    weights' least common multiple, not as a `Fraction`. Each key is a tuple zipped from
+    columns computed by `map` (C speed: this is the decision's cost in a large pool), and the
+    ineligible are dropped by `compress`.
     """
-    scale = lcm(*(w for i in eligible if (w := weights[i]) > 0))
-    keys = [
-        (
-            s.open if least_loaded else 0,
-            (c := credits[i]) <= 0,
-            (charge - c) * (scale // w) if (w := weights[i]) > 0 else (charge + abs(c) + 1) * scale,
-            -w,
-            s.last_assigned_seq,
-            s.rep_id,
-            i,
-        )
-        for i, s in zip(eligible, map(standings.__getitem__, eligible), strict=True)
-    ]
-    return min(keys)[-1]
+    positive = min(weights) > 0
+    eligible_weights = set(compress(weights, eligible))
+    scale = lcm(*eligible_weights if positive else (w for w in eligible_weights if w > 0))
+    if positive:
+        dues = map(mul, map(sub, repeat(charge), credits), map(floordiv, repeat(scale), weights))
+    else:  # a zero weight is due only after everyone else, by how far it is from level
+        dues = map(_due_at_zero_weight, credits, weights, repeat(charge), repeat(scale))
+    ranks = (
+        map(le, credits, repeat(0)),
+        dues,
+        map(neg, weights),
+        columns.last_assigned_seq,
+        columns.rep_ids,
+        range(len(credits)),
+    )
+    # the open count leads the key only when it counts: one element less to build and compare
+    keys = zip(columns.opens, *ranks, strict=True) if least_loaded else zip(*ranks, strict=True)
+    chosen: int = min(compress(keys, eligible))[-1]
+    return chosen
+
+
+def _due_at_zero_weight(credit: int, weight: int, charge: int, scale: int) -> int:
+    if weight > 0:
+        return (charge - credit) * (scale // weight)
+    return (charge + abs(credit) + 1) * scale
