@@ -8,8 +8,11 @@ Two kinds of record share the topic (both compacted, both in the pool's partitio
   assigned and nobody released yet, so a release knows whose count to lower and a second
   release of the same lead frees nothing. Pool ids cannot contain `/`, so the keys never clash.
 
-Plain frozen dataclasses, because a decision rebuilds every member's standing and that must
-stay cheap; `rotation_serde` maps them to and from Avro. Open leads are records of their own,
+Plain frozen values, not pydantic models: a decision builds a new state each time. The state
+keeps its members' standings as columns (one tuple per field), because a decision moves every
+eligible member's credit but nothing else of anyone but the chosen member; `MemberStanding` is
+one member's row, as the Avro record and the tests read it. `rotation_serde` maps them to and
+from Avro. Open leads are records of their own,
 not a map inside the pool's record, so the pool's record (rewritten every transaction) stays
 small however many leads are open.
 
