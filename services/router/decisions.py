@@ -9,6 +9,8 @@ the `prior_*` fields of a fallback request), so replay can decide it again from 
         somebody picked   -> Decided(assigned)
         nobody eligible   -> FallBack(a request for the pool's fallback pool), or, when the
                              chain is spent, Decided(unassigned, routed to the fallback queue)
+        pool paused       -> the same as nobody eligible, without asking eligibility: the
+                             pool's presence (`presence.pool_key`) is not available
 
 Assign is keyed by pool, and a fallback pool may live on another partition, so a fallback is
 never decided here: it goes back to `routing.requests` keyed by the fallback pool, carrying the
@@ -25,13 +27,14 @@ from services.leads.events import (
     Candidate,
     DecisionTrace,
     Outcome,
+    PresenceStatus,
     RequestKind,
     RoutingRequest,
 )
 from services.leads.routing_config import Pool, VersionedConfig
 from services.router.eligibility import Ask, Verdict, assess
 from services.router.fairness import FairnessPolicy
-from services.router.presence import PresenceView
+from services.router.presence import Position, PresenceView, pool_key
 from services.router.rotation import RotationState
 from services.router.strategies import Picked, PickRequest, Strategy, StrategyKind
 
@@ -121,6 +124,8 @@ def decide(
             state = state.release(holder)
             excluded.add(holder)
         excluded |= {request.rep_id} if request.rep_id else set()
+    if presence.status_at(pool_key(pool.id), request.requested_at_ms)[0] is not _AVAILABLE:
+        return _paused(out, pool, state, excluded, presence.position)
     ask = Ask(
         at_ms=request.requested_at_ms,
         required_skills=frozenset(s.strip().lower() for s in request.required_skills),
@@ -155,6 +160,42 @@ def decide(
         return FallBack(onward, state, verdicts)
     reason = f"nobody eligible in pools {', '.join(out.tried)}: {_skip_summary(candidates)}"
     return Decided(out.unassigned(pool, candidates, reason), state, None, verdicts)
+
+
+_AVAILABLE = PresenceStatus.AVAILABLE
+
+
+def _paused(
+    out: _Emitter, pool: Pool, state: RotationState, excluded: set[str], position: Position
+) -> Decision:
+    """A paused pool decides nothing: every member is skipped as `pool_paused`, and the lead
+    goes on as when nobody is eligible (the fallback pool, else the fallback queue)."""
+    request, config = out.request, out.versioned.config
+    skip = f"pool_paused: pool {pool.id} is paused"
+    mine = tuple(
+        Candidate.trusted(rep_id=m.rep, pool_id=pool.id, skip_reason=skip, credit=None)
+        for m in pool.members
+    )
+    candidates = (*request.prior_candidates, *mine)
+    fallback = pool.fallback
+    if fallback is not None and fallback not in out.tried and config.has_pool(fallback):
+        onward = request.model_copy(
+            update={
+                "pool_id": fallback,
+                "pools_tried": out.tried,
+                "prior_candidates": candidates,
+                "previous_owners": (
+                    *request.previous_owners,
+                    *sorted(excluded - set(request.previous_owners)),
+                ),
+                "reason": f"fallback from pool {pool.id}: paused",
+                "prior_config_version": out.versioned.version,
+                "prior_presence_position": position,
+            }
+        )
+        return FallBack(onward, state)
+    reason = f"pool {pool.id} is paused: waiting in the fallback queue {config.fallback_queue}"
+    return Decided(out.unassigned(pool, candidates, reason), state, None)
 
 
 def _release(out: _Emitter, state: RotationState, owner: str | None) -> Decided:
