@@ -83,6 +83,12 @@ def document() -> dict[str, Any]:
                 requestBody=_body(["status"], status="available, away or offline",
                                   until="when away/offline lapses (ms or ISO)",
                                   reason=reason))},
+            "/api/v1/pools/{pool_id}/pause": {"post": _op(
+                "Pause the pool: its leads go to its fallback pool, else the fallback queue",
+                "operator", parameters=[_path("pool_id")], requestBody=_body([], reason=reason))},
+            "/api/v1/pools/{pool_id}/resume": {"post": _op(
+                "Resume the pool: leads routed to it are decided in it again", "operator",
+                parameters=[_path("pool_id")], requestBody=_body([], reason=reason))},
             "/api/v1/config/validate": {"post": _op(
                 "Validate a candidate config and diff it against the version in force",
                 "viewer", requestBody=_body(["document"], document="the YAML text"))},

@@ -29,6 +29,7 @@ from services.leads.events import (
     RoutingRequest,
 )
 from services.router.config_source import publish_config
+from services.router.presence import pool_key
 from services.streaming.errors import TransientError
 from services.streaming.records import Clock
 from services.streaming.settings import KafkaSettings
@@ -172,6 +173,24 @@ class ConsoleService:
         self.writer_call(lambda: self.writer.write(audit, presence=presence))
         self.metrics.actions.labels(action=audit.action.value).inc()
         return {"audit_id": audit.audit_id}
+
+    def set_pool_paused(
+        self, principal: Principal, pool_id: str, paused: bool, reason: str
+    ) -> dict[str, Any]:
+        """Pause or resume `pool_id`: its presence (`presence.pool_key`) on `reps.presence`,
+        away while paused, which the router follows like a rep's."""
+        if not self.pool_members(pool_id):
+            detail = f"pool_id: {pool_id!r} is not in the config"
+            raise Refused(422, "unknown_pool", "pool_id", detail)
+        now = self.clock.now_ms()
+        status = PresenceStatus.AWAY if paused else PresenceStatus.AVAILABLE
+        presence = RepPresence(rep_id=pool_key(pool_id), status=status, changed_at_ms=now)
+        action = AdminAction.PAUSE_POOL if paused else AdminAction.RESUME_POOL
+        audit = audit_entry(principal, action, pool_id, _reason(reason), now,
+                            detail={"pool_id": pool_id})  # fmt: skip
+        self.writer_call(lambda: self.writer.write(audit, presence=presence))
+        self.metrics.actions.labels(action=audit.action.value).inc()
+        return {"audit_id": audit.audit_id, "paused": paused}
 
     def publish(self, principal: Principal, text: str, reason: str) -> dict[str, Any]:
         now = self.clock.now_ms()

@@ -250,6 +250,8 @@ class AdminAction(StrEnum):
     REASSIGN_REP_LEADS = "reassign_rep_leads"
     SET_PRESENCE = "set_presence"
     PUBLISH_CONFIG = "publish_config"
+    PAUSE_POOL = "pause_pool"
+    RESUME_POOL = "resume_pool"
 
 
 class AdminAudit(Event):

@@ -176,3 +176,30 @@ def test_an_operator_moves_every_open_lead_of_a_rep_and_sets_presence_in_one_aud
     audits = {a.action.value: a for a in read_all(topics, Topic.ADMIN_AUDIT, AdminAudit)}
     assert audits["reassign_rep_leads"].request_ids == tuple(r.request_id for r in requests)
     assert audits["set_presence"].detail == {"status": "offline"}
+
+
+def test_an_operator_pauses_and_resumes_a_pool_and_a_viewer_cannot(
+    console: Console, topics: KafkaSettings
+) -> None:
+    operator = console.client(**bearer(Role.OPERATOR))
+    viewer = console.client(**bearer(Role.VIEWER))
+    before = written(topics)
+    denied = viewer.post("/api/v1/pools/emea/pause", json={"reason": "audit"})
+    assert denied.status_code == 403 and written(topics) == before
+
+    paused = operator.post("/api/v1/pools/emea/pause", json={"reason": "team offsite"})
+    unknown = operator.post("/api/v1/pools/nowhere/pause", json={})
+    resumed = operator.post("/api/v1/pools/emea/resume", json={"reason": "back"})
+
+    assert (paused.status_code, resumed.status_code) == (200, 200), paused.text + resumed.text
+    assert unknown.status_code == 422 and unknown.json()["field"] == "pool_id"
+    states = read_all(topics, Topic.REPS_PRESENCE, RepPresence)
+    assert [(p.rep_id, p.status.value) for p in states] == [
+        ("@pool/emea", "away"),
+        ("@pool/emea", "available"),
+    ]
+    audits = read_all(topics, Topic.ADMIN_AUDIT, AdminAudit)
+    assert [(a.actor, a.action.value, a.target, a.reason) for a in audits] == [
+        ("olga", "pause_pool", "emea", "team offsite"),
+        ("olga", "resume_pool", "emea", "back"),
+    ]
