@@ -32,7 +32,7 @@ from services.leads.events import (
     RoutingRequest,
 )
 from services.leads.routing_config import Pool, VersionedConfig
-from services.router.eligibility import Ask, Verdict, assess
+from services.router.eligibility import Ask, Verdict, assess, verdict
 from services.router.fairness import FairnessPolicy
 from services.router.presence import Position, PresenceView, pool_key
 from services.router.rotation import RotationState
@@ -105,8 +105,11 @@ def decide(
     origin: Origin,
     *,
     holder: str | None = None,
+    override: bool = False,
 ) -> Decision:
-    """Decide `request` in its pool; `holder` is who holds the lead open there now, if anyone."""
+    """Decide `request` in its pool; `holder` is who holds the lead open there now, if anyone.
+    `override` (an operator's, `OVERRIDE_HEADER`): `preferred_owner`, when a member, is picked
+    whatever its verdict or the pool's pause, and charged as any pick."""
     config = versioned.config
     out = _Emitter(versioned, request, origin, presence.position)
     if request.kind is RequestKind.RELEASE:
@@ -124,7 +127,8 @@ def decide(
             state = state.release(holder)
             excluded.add(holder)
         excluded |= {request.rep_id} if request.rep_id else set()
-    if presence.status_at(pool_key(pool.id), request.requested_at_ms)[0] is not _AVAILABLE:
+    paused = presence.status_at(pool_key(pool.id), request.requested_at_ms)[0] is not _AVAILABLE
+    if paused and not override:
         return _paused(out, pool, state, excluded, presence.position)
     ask = Ask(
         at_ms=request.requested_at_ms,
@@ -133,11 +137,17 @@ def decide(
         excluded=frozenset(excluded),
     )
     verdicts = assess(config, pool, state, presence.status_at, ask)
+    overridden = None
+    if override and request.preferred_owner is not None:
+        verdicts, overridden = _forced(verdicts, request.preferred_owner)
     pick = PickRequest(request.lead_id, request.preferred_owner)
     decision, new_state = strategy_of(pool)(state, verdicts, pick)  # a verdict is a contender
     candidates = (*request.prior_candidates, *_candidates(pool, verdicts, dict(decision.credits)))
+    if overridden is not None:
+        candidates = _marked(candidates, pool.id, request.preferred_owner, overridden)
     if isinstance(decision, Picked):
         why = "preferred owner" if decision.by_preference else f"{pool.strategy.value} turn"
+        why = f"override by {request.reason}" if overridden is not None else why
         reason = f"assigned to {decision.rep_id} in pool {pool.id} ({why})"
         assignment = out.assigned(pool, candidates, decision.rep_id, reason)
         return Decided(assignment, new_state, decision.rep_id, verdicts)
@@ -196,6 +206,28 @@ def _paused(
         return FallBack(onward, state)
     reason = f"pool {pool.id} is paused: waiting in the fallback queue {config.fallback_queue}"
     return Decided(out.unassigned(pool, candidates, reason), state, None)
+
+
+def _forced(verdicts: tuple[Verdict, ...], rep_id: str) -> tuple[tuple[Verdict, ...], str | None]:
+    """`verdicts` with `rep_id`'s made eligible, and what its own verdict said (None: not a
+    member, nothing forced)."""
+    for i, v in enumerate(verdicts):
+        if v.rep_id == rep_id:
+            was = v.explain() or "eligible"
+            return (*verdicts[:i], verdict(v.rep_id, v.weight, v.day), *verdicts[i + 1 :]), was
+    return verdicts, None
+
+
+def _marked(
+    candidates: tuple[Candidate, ...], pool_id: str, rep_id: str | None, was: str
+) -> tuple[Candidate, ...]:
+    """The trace's line for the overridden rep says so, and what eligibility had said."""
+    return tuple(
+        c.model_copy(update={"skip_reason": f"override: {was}"})
+        if (c.pool_id, c.rep_id) == (pool_id, rep_id)
+        else c
+        for c in candidates
+    )
 
 
 def _release(out: _Emitter, state: RotationState, owner: str | None) -> Decided:
