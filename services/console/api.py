@@ -140,8 +140,13 @@ class AdminApi:
     async def _assign(self, request: Request, who: Principal) -> Any:
         body = await json_body(request)
         rep_id, reason = text_field(body, "rep_id"), text_field(body, "reason", required=False)
+        override = body.get("override", False)
+        if not isinstance(override, bool):
+            raise Refused(422, "bad_override", "override", "override: expected true or false")
         lead_id = request.path_params["lead_id"]
-        return await run_in_threadpool(self.service.assign_to_rep, who, lead_id, rep_id, reason)
+        return await run_in_threadpool(
+            self.service.assign_to_rep, who, lead_id, rep_id, reason, override
+        )
 
     async def _reassign(self, request: Request, who: Principal) -> Any:
         reason = text_field(await json_body(request), "reason", required=False)

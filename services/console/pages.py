@@ -174,7 +174,7 @@ class Pages:
         lead_id = request.path_params["lead_id"]
         result = await run_in_threadpool(
             self.service.assign_to_rep, who, lead_id, str(form.get("rep_id", "")),
-            str(form.get("reason", "")),
+            str(form.get("reason", "")), form.get("override") == "true",
         )  # fmt: skip
         notice = "; ".join(["reassignment requested", *result["warnings"]])
         return RedirectResponse(f"/leads/{quote(lead_id)}?notice={quote(notice)}", 303)

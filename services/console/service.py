@@ -99,10 +99,11 @@ class ConsoleService:
 
     # -- actions -----------------------------------------------------------------------------
     def assign_to_rep(
-        self, principal: Principal, lead_id: str, rep_id: str, reason: str
+        self, principal: Principal, lead_id: str, rep_id: str, reason: str, override: bool = False
     ) -> dict[str, Any]:
         """A reassign of the lead naming `rep_id`, who must be in the lead's pool; the answer
-        carries warnings when the router may still pass them over (away, offline)."""
+        carries warnings when the router may still pass them over (away, offline), or, with
+        `override` (operators and admins: the routes' role), would have."""
         lead = self.read(queries.open_lead, lead_id)
         if lead is None:
             raise Refused(404, "unknown_lead", "lead_id", f"lead_id: {lead_id!r} has no assignment")
@@ -115,8 +116,13 @@ class ConsoleService:
         now = self.clock.now_ms()
         warnings = []
         presence = self.read(queries.presence_of, rep_id, now)
+        passes = (
+            "overridden: the router assigns them anyway"
+            if override
+            else ("the router will pass them over")
+        )
         if presence != PresenceStatus.AVAILABLE.value:
-            warnings.append(f"{rep_id} is {presence}: the router will pass them over")
+            warnings.append(f"{rep_id} is {presence}: {passes}")
         skipped = self.read(queries.last_skip, lead_id, rep_id)
         if skipped is not None:
             warnings.append(f"the last decision skipped {rep_id}: {skipped}")
@@ -125,9 +131,11 @@ class ConsoleService:
         )
         audit = audit_entry(
             principal, AdminAction.ASSIGN_TO_REP, lead_id, _reason(reason), now,
-            requests=(request,), detail={"rep_id": rep_id, "pool_id": lead.pool_id},
+            requests=(request,), detail={"rep_id": rep_id, "pool_id": lead.pool_id}
+            | ({"override": "true"} if override else {}),
         )  # fmt: skip
-        self._write(audit, (request,))
+        self.writer_call(lambda: self.writer.write(audit, (request,), override=override))
+        self.metrics.actions.labels(action=audit.action.value).inc()
         return {"request_id": request.request_id, "audit_id": audit.audit_id,
                 "warnings": warnings}  # fmt: skip
 
