@@ -2,15 +2,18 @@
 
 apac (fallback: overflow) and emea (no fallback) are paused from minute 10 to minute 20 of
 event time: their leads in that window go to overflow and to the fallback queue, the leads
-after it are decided in their own pools again, and `leadrouter replay` reproduces every
-decision, because the pause is read at the presence position each decision records.
+after it are decided in their own pools again, an operator's override goes through the pause,
+and `leadrouter replay` reproduces every decision: the pause is read at the presence position
+each decision records, and the override from the request's header.
 """
 
 from __future__ import annotations
 
 import pytest
+from confluent_kafka import Producer
 
 from services.leads.events import (
+    OVERRIDE_HEADER,
     Assignment,
     Outcome,
     PresenceStatus,
@@ -18,8 +21,10 @@ from services.leads.events import (
     RequestKind,
     RoutingRequest,
 )
+from services.leads.topics import Topic
 from services.router.config_source import publish_config
 from services.router.presence import pool_key
+from services.streaming.codec import AvroCodec
 from services.streaming.settings import KafkaSettings
 from tests.integration.router.router_io import feed, publish_presence, read_decisions
 from tests.integration.router.router_process import RouterProcess, cli
@@ -53,12 +58,19 @@ def test_a_paused_pool_falls_back_until_resumed_and_replay_agrees(
         pool_state("apac", available, RESUMED_AT), pool_state("emea", available, RESUMED_AT),
     ])  # fmt: skip
     stream = [request(i, ("apac", "emea")[i % 2]) for i in range(5, 25)]
+    overridden = request(15, "emea").model_copy(
+        update={"request_id": "req-override", "lead_id": "lead-override", "preferred_owner": "ann"}
+    )
+    send_overridden(topics, overridden)
     router.start()
     feed(topics, stream, seconds=0).join(30)
-    decisions = read_decisions(topics, wanted=len(stream), deadline_s=60)
+    decisions = read_decisions(topics, wanted=len(stream) + 1, deadline_s=60)
     router.stop()
     assert router.process is not None and router.process.returncode == 0, router.logs()
-    assert len(decisions) == len(stream)
+    assert len(decisions) == len(stream) + 1
+    [forced] = [d for d in decisions if d.lead_id == "lead-override"]
+    assert (forced.pool_id, forced.rep_id) == ("emea", "ann")  # an override goes through a pause
+    decisions.remove(forced)
 
     def where(d: Assignment) -> tuple[str, str, Outcome]:
         return d.requested_pool_id, d.pool_id, d.outcome
@@ -81,4 +93,13 @@ def test_a_paused_pool_falls_back_until_resumed_and_replay_agrees(
 
     replayed = cli(topics, "replay", "--from-beginning", "--into", topics.topic("replayed"))
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
-    assert "different:                      0" in replayed.stdout
+    assert "different:                      0" in replayed.stdout  # the override header too
+
+
+def send_overridden(settings: KafkaSettings, overridden: RoutingRequest) -> None:
+    producer = Producer(settings.producer())
+    producer.produce(
+        settings.topic(Topic.ROUTING_REQUESTS), key=overridden.pool_id,
+        value=AvroCodec(RoutingRequest).encode(overridden), headers=[(OVERRIDE_HEADER, b"1")],
+    )  # fmt: skip
+    assert producer.flush(30) == 0
