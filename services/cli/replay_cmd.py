@@ -15,7 +15,14 @@ import argparse
 import time
 from datetime import UTC, datetime
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 
 from services.cli.base import CommandError, Subparsers
 from services.leads.config_errors import ConfigInvalid
@@ -30,6 +37,7 @@ from services.router.replay import LoggedRecord, Recorded, Replayed, ReplayRepor
 from services.streaming.admin import create_topics
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import DecodeError, TransientError
+from services.streaming.records import Headers
 from services.streaming.settings import KafkaSettings
 
 
@@ -86,7 +94,8 @@ def read_log(
                 if m.error():
                     raise TransientError(f"reading {topic}: {m.error()}")
                 out.append(LoggedRecord(topic, m.partition() or 0, m.offset() or 0,
-                                        m.timestamp()[1], m.key(), m.value()))  # fmt: skip
+                                        m.timestamp()[1], m.key(), m.value(),
+                                        headers_of(m)))  # fmt: skip
             for tp in consumer.position([TopicPartition(topic, p) for p in ends]):
                 if tp.offset >= ends[tp.partition]:
                     del ends[tp.partition]
@@ -95,6 +104,13 @@ def read_log(
         return sorted(out, key=lambda r: (r.partition, r.offset))
     finally:
         consumer.close()
+
+
+def headers_of(message: Message) -> Headers:
+    """A message's headers as the router read them (an override is one)."""
+    raw = message.headers()
+    pairs = raw.items() if isinstance(raw, dict) else (raw or ())
+    return tuple((k, v if isinstance(v, bytes) else (v or "").encode()) for k, v in pairs)
 
 
 def _configs(settings: KafkaSettings) -> dict[int, VersionedConfig]:

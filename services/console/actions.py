@@ -6,7 +6,9 @@ it, or neither happened. Requests go through router/assign like every other, so 
 rotation state and capacity stay the router's to keep:
 
 - assign to a named rep: a `reassign` request naming the rep as `preferred_owner` (the holder
-  is released and excluded, and the strategy picks the preferred rep when eligible);
+  is released and excluded, and the strategy picks the preferred rep when eligible; with an
+  operator's override, the `OVERRIDE_HEADER` makes the router pick them whatever eligibility
+  says);
 - reassign a rep's open leads: one `reassign` request per lead, naming the rep as the owner
   replaced (excluded), picked by the pool's strategy;
 - set presence: a `RepPresence` on the compacted `reps.presence`, which the router follows.
@@ -25,6 +27,7 @@ from confluent_kafka import KafkaException, Producer
 
 from services.console.tokens import Principal
 from services.leads.events import (
+    OVERRIDE_HEADER,
     AdminAction,
     AdminAudit,
     Lead,
@@ -119,8 +122,10 @@ class ActionWriter:
         audit: AdminAudit,
         requests: tuple[RoutingRequest, ...] = (),
         presence: RepPresence | None = None,
+        override: bool = False,
     ) -> None:
-        """All of it or none of it; TransientError when the broker did not take it."""
+        """All of it or none of it; TransientError when the broker did not take it.
+        `override` marks the requests as an operator's eligibility override."""
         with self.lock:
             try:
                 if not self.ready:
@@ -128,7 +133,7 @@ class ActionWriter:
                     self.ready = True
                 self.producer.begin_transaction()
                 for request in requests:
-                    self._request(request)
+                    self._request(request, override)
                 if presence is not None:
                     self.producer.produce(
                         self.settings.topic(Topic.REPS_PRESENCE),
@@ -145,7 +150,7 @@ class ActionWriter:
                 self._abort()
                 raise TransientError(f"the action was not written: {exc}") from exc
 
-    def _request(self, request: RoutingRequest) -> None:
+    def _request(self, request: RoutingRequest, override: bool) -> None:
         headers = ce_headers(
             event_id=request.request_id,
             source=SOURCE,
@@ -158,7 +163,7 @@ class ActionWriter:
             self.settings.topic(Topic.ROUTING_REQUESTS),
             key=request.pool_id.encode(),
             value=self.request_codec.encode(request),
-            headers=list(headers),
+            headers=[*headers, *([(OVERRIDE_HEADER, b"1")] if override else [])],
         )
 
     def _abort(self) -> None:

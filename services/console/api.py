@@ -82,6 +82,10 @@ class AdminApi:
                   methods=["POST"]),
             Route("/api/v1/reps/{rep_id}/presence", self._guard(operator, self._presence, True),
                   methods=["POST"]),
+            Route("/api/v1/pools/{pool_id}/pause", self._guard(operator, self._pause, True),
+                  methods=["POST"]),
+            Route("/api/v1/pools/{pool_id}/resume", self._guard(operator, self._resume, True),
+                  methods=["POST"]),
             Route("/api/v1/config/validate", self._guard(viewer, self._validate),
                   methods=["POST"]),
             Route("/api/v1/config/publish", self._guard(admin, self._publish, True),
@@ -136,8 +140,13 @@ class AdminApi:
     async def _assign(self, request: Request, who: Principal) -> Any:
         body = await json_body(request)
         rep_id, reason = text_field(body, "rep_id"), text_field(body, "reason", required=False)
+        override = body.get("override", False)
+        if not isinstance(override, bool):
+            raise Refused(422, "bad_override", "override", "override: expected true or false")
         lead_id = request.path_params["lead_id"]
-        return await run_in_threadpool(self.service.assign_to_rep, who, lead_id, rep_id, reason)
+        return await run_in_threadpool(
+            self.service.assign_to_rep, who, lead_id, rep_id, reason, override
+        )
 
     async def _reassign(self, request: Request, who: Principal) -> Any:
         reason = text_field(await json_body(request), "reason", required=False)
@@ -152,6 +161,17 @@ class AdminApi:
         return await run_in_threadpool(
             self.service.set_presence, who, rep_id, status, reason, until
         )
+
+    async def _pause(self, request: Request, who: Principal) -> Any:
+        return await self._pool_paused(request, who, True)
+
+    async def _resume(self, request: Request, who: Principal) -> Any:
+        return await self._pool_paused(request, who, False)
+
+    async def _pool_paused(self, request: Request, who: Principal, paused: bool) -> Any:
+        reason = text_field(await json_body(request), "reason", required=False)
+        pool_id = request.path_params["pool_id"]
+        return await run_in_threadpool(self.service.set_pool_paused, who, pool_id, paused, reason)
 
     async def _validate(self, request: Request, _who: Principal) -> Any:
         text = text_field(await json_body(request), "document")

@@ -22,7 +22,10 @@ def _body(required: list[str], **properties: str) -> dict[str, Any]:
     schema = {
         "type": "object",
         "required": required,
-        "properties": {k: {"type": "string", "description": v} for k, v in properties.items()},
+        "properties": {
+            k: {"type": "boolean" if k == "override" else "string", "description": v}
+            for k, v in properties.items()
+        },
     }
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
@@ -73,7 +76,8 @@ def document() -> dict[str, Any]:
             "/api/v1/leads/{lead_id}/assign": {"post": _op(
                 "Reassign the lead to a named member of its pool", "operator",
                 parameters=[_path("lead_id")],
-                requestBody=_body(["rep_id"], rep_id="the rep", reason=reason))},
+                requestBody=_body(["rep_id"], rep_id="the rep", reason=reason,
+                                  override="true: assign whatever eligibility says"))},
             "/api/v1/reps/{rep_id}/reassign": {"post": _op(
                 "Reassign every open lead of the rep through the pool's strategy, without them",
                 "operator", parameters=[_path("rep_id")], requestBody=_body([], reason=reason))},
@@ -83,6 +87,12 @@ def document() -> dict[str, Any]:
                 requestBody=_body(["status"], status="available, away or offline",
                                   until="when away/offline lapses (ms or ISO)",
                                   reason=reason))},
+            "/api/v1/pools/{pool_id}/pause": {"post": _op(
+                "Pause the pool: its leads go to its fallback pool, else the fallback queue",
+                "operator", parameters=[_path("pool_id")], requestBody=_body([], reason=reason))},
+            "/api/v1/pools/{pool_id}/resume": {"post": _op(
+                "Resume the pool: leads routed to it are decided in it again", "operator",
+                parameters=[_path("pool_id")], requestBody=_body([], reason=reason))},
             "/api/v1/config/validate": {"post": _op(
                 "Validate a candidate config and diff it against the version in force",
                 "viewer", requestBody=_body(["document"], document="the YAML text"))},

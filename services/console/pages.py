@@ -71,6 +71,10 @@ class Pages:
                   methods=["POST"]),
             Route("/reps/{rep_id}/presence", self._page(operator, self._presence, True),
                   methods=["POST"]),
+            Route("/pools/{pool_id}/pause", self._page(operator, self._pause, True),
+                  methods=["POST"]),
+            Route("/pools/{pool_id}/resume", self._page(operator, self._resume, True),
+                  methods=["POST"]),
             Route("/reps/{rep_id}/reassign", self._page(operator, self._reassign, True),
                   methods=["POST"]),
             Route("/sla", self._page(viewer, self._sla), methods=["GET"]),
@@ -170,7 +174,7 @@ class Pages:
         lead_id = request.path_params["lead_id"]
         result = await run_in_threadpool(
             self.service.assign_to_rep, who, lead_id, str(form.get("rep_id", "")),
-            str(form.get("reason", "")),
+            str(form.get("reason", "")), form.get("override") == "true",
         )  # fmt: skip
         notice = "; ".join(["reassignment requested", *result["warnings"]])
         return RedirectResponse(f"/leads/{quote(lead_id)}?notice={quote(notice)}", 303)
@@ -181,6 +185,18 @@ class Pages:
             self.service.set_presence, who, request.path_params["rep_id"],
             str(form.get("status", "")), str(form.get("reason", "")),
         )  # fmt: skip
+        return RedirectResponse("/", 303)
+
+    async def _pause(self, request: Request, who: Principal) -> Response:
+        return await self._pool_paused(request, who, True)
+
+    async def _resume(self, request: Request, who: Principal) -> Response:
+        return await self._pool_paused(request, who, False)
+
+    async def _pool_paused(self, request: Request, who: Principal, paused: bool) -> Response:
+        form = await request.form()
+        await run_in_threadpool(self.service.set_pool_paused, who, request.path_params["pool_id"],
+                                paused, str(form.get("reason", "")))  # fmt: skip
         return RedirectResponse("/", 303)
 
     async def _reassign(self, request: Request, who: Principal) -> Response:

@@ -17,6 +17,7 @@ from services.leads.config_errors import ConfigInvalid
 from services.leads.events import Lead
 from services.leads.routing_config import RoutingConfig
 from services.router.config_document import parse_config_text
+from services.router.presence import pool_key
 
 MAX_RESULTS = 200
 
@@ -201,8 +202,9 @@ def board(db: sqlite3.Connection, day_start_ms: int, now_ms: int) -> dict[str, A
             }
             for m in pool.members
         ]
+        paused = presence.get(pool_key(pool.id), "available") != "available"
         pools.append({"pool_id": pool.id, "strategy": pool.strategy.value, "today": pool_today,
-                      "reps": reps})  # fmt: skip
+                      "paused": paused, "reps": reps})  # fmt: skip
     return {"config_version": version, "pools": pools}
 
 

@@ -29,6 +29,7 @@ from services.leads.events import (
     RoutingRequest,
 )
 from services.router.config_source import publish_config
+from services.router.presence import pool_key
 from services.streaming.errors import TransientError
 from services.streaming.records import Clock
 from services.streaming.settings import KafkaSettings
@@ -98,10 +99,11 @@ class ConsoleService:
 
     # -- actions -----------------------------------------------------------------------------
     def assign_to_rep(
-        self, principal: Principal, lead_id: str, rep_id: str, reason: str
+        self, principal: Principal, lead_id: str, rep_id: str, reason: str, override: bool = False
     ) -> dict[str, Any]:
         """A reassign of the lead naming `rep_id`, who must be in the lead's pool; the answer
-        carries warnings when the router may still pass them over (away, offline)."""
+        carries warnings when the router may still pass them over (away, offline), or, with
+        `override` (operators and admins: the routes' role), would have."""
         lead = self.read(queries.open_lead, lead_id)
         if lead is None:
             raise Refused(404, "unknown_lead", "lead_id", f"lead_id: {lead_id!r} has no assignment")
@@ -114,8 +116,13 @@ class ConsoleService:
         now = self.clock.now_ms()
         warnings = []
         presence = self.read(queries.presence_of, rep_id, now)
+        passes = (
+            "overridden: the router assigns them anyway"
+            if override
+            else ("the router will pass them over")
+        )
         if presence != PresenceStatus.AVAILABLE.value:
-            warnings.append(f"{rep_id} is {presence}: the router will pass them over")
+            warnings.append(f"{rep_id} is {presence}: {passes}")
         skipped = self.read(queries.last_skip, lead_id, rep_id)
         if skipped is not None:
             warnings.append(f"the last decision skipped {rep_id}: {skipped}")
@@ -124,9 +131,11 @@ class ConsoleService:
         )
         audit = audit_entry(
             principal, AdminAction.ASSIGN_TO_REP, lead_id, _reason(reason), now,
-            requests=(request,), detail={"rep_id": rep_id, "pool_id": lead.pool_id},
+            requests=(request,), detail={"rep_id": rep_id, "pool_id": lead.pool_id}
+            | ({"override": "true"} if override else {}),
         )  # fmt: skip
-        self._write(audit, (request,))
+        self.writer_call(lambda: self.writer.write(audit, (request,), override=override))
+        self.metrics.actions.labels(action=audit.action.value).inc()
         return {"request_id": request.request_id, "audit_id": audit.audit_id,
                 "warnings": warnings}  # fmt: skip
 
@@ -172,6 +181,24 @@ class ConsoleService:
         self.writer_call(lambda: self.writer.write(audit, presence=presence))
         self.metrics.actions.labels(action=audit.action.value).inc()
         return {"audit_id": audit.audit_id}
+
+    def set_pool_paused(
+        self, principal: Principal, pool_id: str, paused: bool, reason: str
+    ) -> dict[str, Any]:
+        """Pause or resume `pool_id`: its presence (`presence.pool_key`) on `reps.presence`,
+        away while paused, which the router follows like a rep's."""
+        if not self.pool_members(pool_id):
+            detail = f"pool_id: {pool_id!r} is not in the config"
+            raise Refused(422, "unknown_pool", "pool_id", detail)
+        now = self.clock.now_ms()
+        status = PresenceStatus.AWAY if paused else PresenceStatus.AVAILABLE
+        presence = RepPresence(rep_id=pool_key(pool_id), status=status, changed_at_ms=now)
+        action = AdminAction.PAUSE_POOL if paused else AdminAction.RESUME_POOL
+        audit = audit_entry(principal, action, pool_id, _reason(reason), now,
+                            detail={"pool_id": pool_id})  # fmt: skip
+        self.writer_call(lambda: self.writer.write(audit, presence=presence))
+        self.metrics.actions.labels(action=audit.action.value).inc()
+        return {"audit_id": audit.audit_id, "paused": paused}
 
     def publish(self, principal: Principal, text: str, reason: str) -> dict[str, Any]:
         now = self.clock.now_ms()

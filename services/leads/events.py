@@ -150,6 +150,12 @@ class DecisionTrace(Event):
     presence_position: tuple[int, ...] = ()
 
 
+OVERRIDE_HEADER = "leadrouter_override"
+"""A `routing.requests` record header: `b"1"` when an operator overrides eligibility, so assign
+picks `preferred_owner` (a member of the pool) whatever its verdict. A header, not a field:
+a new field would change the writer schema, and so the bytes, of every request and decision."""
+
+
 class RoutingRequest(Event):
     request_id: str
     kind: RequestKind
@@ -250,6 +256,8 @@ class AdminAction(StrEnum):
     REASSIGN_REP_LEADS = "reassign_rep_leads"
     SET_PRESENCE = "set_presence"
     PUBLISH_CONFIG = "publish_config"
+    PAUSE_POOL = "pause_pool"
+    RESUME_POOL = "resume_pool"
 
 
 class AdminAudit(Event):

@@ -46,6 +46,9 @@ class NotificationEvent(StrEnum):
     ASSIGNED = "assigned"
     UNASSIGNED = "unassigned"
     ESCALATED = "escalated"
+    ADMIN_ACTION = "admin_action"
+    """A manual action from the console (`admin.audit`): told to the pool's manager and the
+    pool's own contacts, never to subscribers (their webhook carries lead events only)."""
 
 
 def _url(value: str | None) -> str | None:

@@ -7,8 +7,9 @@ stage's threads are the notifier's own: the loop only ever sees the handler and 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from prometheus_client import CollectorRegistry
 
@@ -27,9 +28,11 @@ from services.notifier.metrics import NotifierMetrics
 from services.notifier.sender import Sender
 from services.notifier.settings import NotifierSettings, secret
 from services.router.config_source import ActiveConfig, config_table
-from services.streaming.admin import require_co_partitioned
+from services.streaming.admin import partition_counts, require_co_partitioned
 from services.streaming.loop import LoopSettings, Processor
 from services.streaming.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
 
 APP_ID = "leadrouter-notifier"
 
@@ -78,7 +81,8 @@ def build(
         dead_letter=kafka.topic(Topic.NOTIFIER_DEAD_LETTER),
     )
     store = DeliveryStore(kafka.topic(Topic.NOTIFIER_DELIVERIES))
-    require_co_partitioned(kafka, [topics.assignments, topics.escalations, store.topic])
+    count = require_co_partitioned(kafka, [topics.assignments, topics.escalations, store.topic])
+    topics = with_audit(kafka, topics, count)
     table = config_table(kafka)
     config = ActiveConfig(table)
 
@@ -106,7 +110,7 @@ def build(
     )
     processor = Processor(
         app_id=kafka.topic(APP_ID),
-        inputs=[topics.assignments, topics.escalations],
+        inputs=[topics.assignments, topics.escalations, *([topics.audit] if topics.audit else [])],
         handle=handler.handle,
         stores=[store],
         tables=[table],
@@ -114,6 +118,18 @@ def build(
         dead_letter_topic=kafka.topic(Topic.DEAD_LETTER),
     )
     return Notifier(processor, handler, sender)
+
+
+def with_audit(kafka: KafkaSettings, topics: NotifierTopics, count: int) -> NotifierTopics:
+    """`topics` reading `admin.audit` too when it exists with the same partition count (its
+    deliveries live in the same store partitions); otherwise console actions go untold."""
+    audit = kafka.topic(Topic.ADMIN_AUDIT)
+    found = partition_counts(kafka).get(audit)
+    if found != count:
+        why = "it does not exist" if found is None else f"{found} partitions, not {count}"
+        log.warning("console actions go untold: not reading %s: %s", audit, why)
+        return topics
+    return replace(topics, audit=audit)
 
 
 def loop_settings(settings: NotifierSettings, instance: int) -> LoopSettings:

@@ -1,7 +1,8 @@
 """Records in, deliveries out: events become pending deliveries; ticks send and record them.
 
-    handle   an assignment or escalation -> plan (who, which points) -> pending deliveries
-             in `notifier.deliveries`, in the transaction that moves the input offset
+    handle   an assignment, escalation or console action (`admin.audit`) -> plan (who,
+             which points) -> pending deliveries in `notifier.deliveries`, in the transaction
+             that moves the input offset
     tick     per owned partition: take the sender's answers into the state (sent, retry at a
              backoff, or dead with a dead letter), then offer the due pending deliveries to
              the sender; now and then purge finished entries past retention
@@ -17,11 +18,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from services.leads.events import Assignment, DeadLetter, Escalation, Outcome
+from services.leads.events import AdminAudit, Assignment, DeadLetter, Escalation, Outcome
 from services.leads.routing_config import RoutingConfig
 from services.notifier.deliveries import Delivery, RetryPolicy, Status, answered, settled
 from services.notifier.delivery_store import DeliveryStore, encode
-from services.notifier.messages import EventPayload, assignment_payload, escalation_payload
+from services.notifier.messages import (
+    EventPayload,
+    assignment_payload,
+    audit_payload,
+    escalation_payload,
+)
 from services.notifier.metrics import NotifierMetrics, dead_reason
 from services.notifier.plan import plan
 from services.notifier.sender import Sender
@@ -40,6 +46,8 @@ class NotifierTopics:
     assignments: str
     escalations: str
     dead_letter: str
+    audit: str | None = None
+    """`admin.audit`, when it exists co-partitioned with the others (else not read)."""
 
 
 @dataclass
@@ -55,6 +63,7 @@ class NotifierHandler:
     """How often finished entries past retention are looked for: a scan of the partition."""
     _assignments: AvroCodec[Assignment] = field(default_factory=lambda: AvroCodec(Assignment))
     _escalations: AvroCodec[Escalation] = field(default_factory=lambda: AvroCodec(Escalation))
+    _audits: AvroCodec[AdminAudit] = field(default_factory=lambda: AvroCodec(AdminAudit))
     _last_sweep: dict[int, int] = field(default_factory=dict)
 
     def handle(self, record: InputRecord) -> list[OutputRecord]:
@@ -79,6 +88,8 @@ class NotifierHandler:
             return assignment_payload(assignment)
         if record.topic == self.topics.escalations:
             return escalation_payload(self._escalations.decode(record.value))
+        if record.topic == self.topics.audit:
+            return audit_payload(self._audits.decode(record.value))
         raise InvalidRecord("unexpected_topic", f"topic: the notifier does not read {record.topic}")
 
     def tick(

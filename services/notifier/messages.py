@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
-from services.leads.events import Assignment, Escalation, Lead
+from services.leads.events import AdminAction, AdminAudit, Assignment, Escalation, Lead
 from services.leads.notification_config import NotificationEvent, Notifications
 
 DEFAULTS: dict[NotificationEvent, dict[str, str]] = {
@@ -51,6 +51,15 @@ DEFAULTS: dict[NotificationEvent, dict[str, str]] = {
         "in pool {{ data.pool_id }}: {{ data.step }} ({{ data.reason }}).</p>"
         '{% if link %}<p><a href="{{ link }}">Open the lead</a></p>{% endif %}',
         "sms": "SLA {{ data.step }}: lead {{ data.lead_id }} ({{ data.reason }})",
+    },
+    NotificationEvent.ADMIN_ACTION: {
+        "subject": "{{ data.actor }}: {{ data.summary }}",
+        "text": "{{ data.actor }} ({{ data.role }}): {{ data.summary }}.\nReason: {{ data.reason }}"
+        "{% if link and data.lead_id %}\nOpen the lead: {{ link }}{% endif %}",
+        "html": "<p><strong>{{ data.actor }}</strong> ({{ data.role }}): {{ data.summary }}.</p>"
+        "<p>Reason: {{ data.reason }}</p>"
+        '{% if link and data.lead_id %}<p><a href="{{ link }}">Open the lead</a></p>{% endif %}',
+        "sms": "{{ data.actor }}: {{ data.summary }} ({{ data.reason }})",
     },
 }
 
@@ -125,6 +134,46 @@ def escalation_payload(escalation: Escalation) -> EventPayload:
     }
     kind = NotificationEvent.ESCALATED
     return _payload(escalation.escalation_id, kind, escalation.fired_at_ms, data)
+
+
+_SUMMARIES = {
+    AdminAction.ASSIGN_TO_REP: "lead {target} reassigned by hand to {rep_id} in pool {pool_id}",
+    AdminAction.REASSIGN_REP_LEADS: "every open lead of {target} ({leads}) sent back to routing",
+    AdminAction.PAUSE_POOL: "pool {target} paused",
+    AdminAction.RESUME_POOL: "pool {target} resumed",
+}
+"""The console actions a person is told about; presence changes and config publishes are not."""
+
+
+def audit_payload(audit: AdminAudit) -> EventPayload | None:
+    """A manual action as an event, or None for actions nobody is told about."""
+    summary = _SUMMARIES.get(audit.action)
+    if summary is None:
+        return None
+    detail = audit.detail
+    pool_id = audit.target if audit.action in _POOL_ACTIONS else detail.get("pool_id")
+    lead_id = audit.target if audit.action is AdminAction.ASSIGN_TO_REP else None
+    data = {
+        "event_id": audit.audit_id,
+        "action": audit.action.value,
+        "actor": audit.actor,
+        "role": audit.role,
+        "target": audit.target,
+        "reason": audit.reason,
+        "pool_id": pool_id,
+        "rep_id": audit.target if audit.action is AdminAction.REASSIGN_REP_LEADS else None,
+        "lead_id": lead_id,
+        "summary": summary.format(target=audit.target, rep_id=detail.get("rep_id", "?"),
+                                  pool_id=pool_id, leads=detail.get("leads", "?")),
+        "lead": lead_summary(None, lead_id or audit.target),
+    }  # fmt: skip
+    stamp = datetime.fromtimestamp(audit.at_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
+    body = {"type": f"admin.{audit.action.value}", "timestamp": stamp, "data": data}
+    kind = NotificationEvent.ADMIN_ACTION
+    return EventPayload(audit.audit_id, kind, audit.target, audit.at_ms, body)
+
+
+_POOL_ACTIONS = (AdminAction.PAUSE_POOL, AdminAction.RESUME_POOL)
 
 
 def _payload(

@@ -3,7 +3,9 @@
     assigned    the rep, the pool
     unassigned  the pool, the pool's manager
     escalated   the owner, the escalation's target (a manager, when it names one), the pool
-    every event the subscribers (CRMs, in-house tools)
+    admin       a console action (`admin.audit`): its pool and the pool's manager; for a rep's
+                leads sent back to routing, each of the rep's pools and their managers
+    every lead event  the subscribers (CRMs, in-house tools)
 
 A person in their quiet hours gets the message when those end; webhooks are machines and go at
 once. Pure: the event's own time decides what is quiet, so a replay plans the same deliveries.
@@ -32,7 +34,11 @@ def recipients(payload: EventPayload, config: RoutingConfig) -> list[str]:
     data = payload.body["data"]
     pool_id: str = data["pool_id"]
     wanted: list[str | None] = []
-    if payload.event_type is NotificationEvent.ASSIGNED:
+    if payload.event_type is NotificationEvent.ADMIN_ACTION:
+        pools = [pool_id] if pool_id else [p.id for p in config.pools_of(data["rep_id"] or "")]
+        for pool in pools:
+            wanted += [pool, config.pool(pool).manager if config.has_pool(pool) else None]
+    elif payload.event_type is NotificationEvent.ASSIGNED:
         wanted = [data["rep_id"], pool_id]
     elif payload.event_type is NotificationEvent.UNASSIGNED:
         manager = config.pool(pool_id).manager if config.has_pool(pool_id) else None
@@ -62,7 +68,8 @@ def plan(payload: EventPayload, config: RoutingConfig) -> list[Delivery]:
         for point in contact.points:
             waits = quiet_end is not None and not isinstance(point, WebhookPoint)
             targets.append((who, point, quiet_end if waits and quiet_end else 0))
-    targets += [(SUBSCRIBER, point, 0) for point in section.subscribers]
+    if payload.event_type is not NotificationEvent.ADMIN_ACTION:
+        targets += [(SUBSCRIBER, point, 0) for point in section.subscribers]
     for who, point, not_before in targets:
         nid = notification_id(payload.event_id, who, point.channel, address_of(point))
         if nid in deliveries:

@@ -20,7 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from services.leads.events import Assignment, Lead, Outcome, RequestKind, RoutingRequest
+from services.leads.events import (
+    OVERRIDE_HEADER,
+    Assignment,
+    Lead,
+    Outcome,
+    RequestKind,
+    RoutingRequest,
+)
 from services.leads.routing_config import VersionedConfig
 from services.router.decisions import Decided, FallBack, Origin, decide, prefer_repeat_owner
 from services.router.metrics import Children, RouterMetrics
@@ -28,7 +35,7 @@ from services.router.owner_facts import owner_fact_records, owner_facts
 from services.router.presence import PresenceView
 from services.router.rotation import OpenLead, RotationRecord, RotationState, open_lead_key
 from services.router.rotation_serde import rotation_serde
-from services.streaming.cloudevents import ce_headers
+from services.streaming.cloudevents import ce_headers, header
 from services.streaming.codec import AvroCodec
 from services.streaming.records import InputRecord, OutputRecord
 from services.streaming.state import StateStore
@@ -79,7 +86,10 @@ class AssignHandler:
         held = self.store.get(partition, lead_key)
         holder = held.rep_id if isinstance(held, OpenLead) else None
         origin = Origin(record.topic, partition, record.offset, record.timestamp_ms)
-        decision = decide(versioned, state, self.presence(), request, origin, holder=holder)
+        override = header(record.headers, OVERRIDE_HEADER) == b"1"
+        decision = decide(
+            versioned, state, self.presence(), request, origin, holder=holder, override=override
+        )
         if decision.state is not state:
             self.store.put(partition, key, decision.state)
         if decision.holder != holder:

@@ -9,6 +9,8 @@ the `prior_*` fields of a fallback request), so replay can decide it again from 
         somebody picked   -> Decided(assigned)
         nobody eligible   -> FallBack(a request for the pool's fallback pool), or, when the
                              chain is spent, Decided(unassigned, routed to the fallback queue)
+        pool paused       -> the same as nobody eligible, without asking eligibility: the
+                             pool's presence (`presence.pool_key`) is not available
 
 Assign is keyed by pool, and a fallback pool may live on another partition, so a fallback is
 never decided here: it goes back to `routing.requests` keyed by the fallback pool, carrying the
@@ -25,13 +27,14 @@ from services.leads.events import (
     Candidate,
     DecisionTrace,
     Outcome,
+    PresenceStatus,
     RequestKind,
     RoutingRequest,
 )
 from services.leads.routing_config import Pool, VersionedConfig
-from services.router.eligibility import Ask, Verdict, assess
+from services.router.eligibility import Ask, Verdict, assess, verdict
 from services.router.fairness import FairnessPolicy
-from services.router.presence import PresenceView
+from services.router.presence import Position, PresenceView, pool_key
 from services.router.rotation import RotationState
 from services.router.strategies import Picked, PickRequest, Strategy, StrategyKind
 
@@ -111,8 +114,11 @@ def decide(
     origin: Origin,
     *,
     holder: str | None = None,
+    override: bool = False,
 ) -> Decision:
-    """Decide `request` in its pool; `holder` is who holds the lead open there now, if anyone."""
+    """Decide `request` in its pool; `holder` is who holds the lead open there now, if anyone.
+    `override` (an operator's, `OVERRIDE_HEADER`): `preferred_owner`, when a member, is picked
+    whatever its verdict or the pool's pause, and charged as any pick."""
     config = versioned.config
     out = _Emitter(versioned, request, origin, presence.position)
     if request.kind is RequestKind.RELEASE:
@@ -130,6 +136,9 @@ def decide(
             state = state.release(holder)
             excluded.add(holder)
         excluded |= {request.rep_id} if request.rep_id else set()
+    paused = presence.status_at(pool_key(pool.id), request.requested_at_ms)[0] is not _AVAILABLE
+    if paused and not override:
+        return _paused(out, pool, state, excluded, presence.position)
     ask = Ask(
         at_ms=request.requested_at_ms,
         required_skills=frozenset(s.strip().lower() for s in request.required_skills),
@@ -137,11 +146,17 @@ def decide(
         excluded=frozenset(excluded),
     )
     verdicts = assess(config, pool, state, presence.status_at, ask)
+    overridden = None
+    if override and request.preferred_owner is not None:
+        verdicts, overridden = _forced(verdicts, request.preferred_owner)
     pick = PickRequest(request.lead_id, request.preferred_owner)
     decision, new_state = strategy_of(pool)(state, verdicts, pick)  # a verdict is a contender
     candidates = (*request.prior_candidates, *_candidates(pool, verdicts, dict(decision.credits)))
+    if overridden is not None:
+        candidates = _marked(candidates, pool.id, request.preferred_owner, overridden)
     if isinstance(decision, Picked):
         why = "preferred owner" if decision.by_preference else f"{pool.strategy.value} turn"
+        why = f"override by {request.reason}" if overridden is not None else why
         reason = f"assigned to {decision.rep_id} in pool {pool.id} ({why})"
         assignment = out.assigned(pool, candidates, decision.rep_id, reason)
         return Decided(assignment, new_state, decision.rep_id, verdicts)
@@ -164,6 +179,64 @@ def decide(
         return FallBack(onward, state, verdicts)
     reason = f"nobody eligible in pools {', '.join(out.tried)}: {_skip_summary(candidates)}"
     return Decided(out.unassigned(pool, candidates, reason), state, None, verdicts)
+
+
+_AVAILABLE = PresenceStatus.AVAILABLE
+
+
+def _paused(
+    out: _Emitter, pool: Pool, state: RotationState, excluded: set[str], position: Position
+) -> Decision:
+    """A paused pool decides nothing: every member is skipped as `pool_paused`, and the lead
+    goes on as when nobody is eligible (the fallback pool, else the fallback queue)."""
+    request, config = out.request, out.versioned.config
+    skip = f"pool_paused: pool {pool.id} is paused"
+    mine = tuple(
+        Candidate.trusted(rep_id=m.rep, pool_id=pool.id, skip_reason=skip, credit=None)
+        for m in pool.members
+    )
+    candidates = (*request.prior_candidates, *mine)
+    fallback = pool.fallback
+    if fallback is not None and fallback not in out.tried and config.has_pool(fallback):
+        onward = request.model_copy(
+            update={
+                "pool_id": fallback,
+                "pools_tried": out.tried,
+                "prior_candidates": candidates,
+                "previous_owners": (
+                    *request.previous_owners,
+                    *sorted(excluded - set(request.previous_owners)),
+                ),
+                "reason": f"fallback from pool {pool.id}: paused",
+                "prior_config_version": out.versioned.version,
+                "prior_presence_position": position,
+            }
+        )
+        return FallBack(onward, state)
+    reason = f"pool {pool.id} is paused: waiting in the fallback queue {config.fallback_queue}"
+    return Decided(out.unassigned(pool, candidates, reason), state, None)
+
+
+def _forced(verdicts: tuple[Verdict, ...], rep_id: str) -> tuple[tuple[Verdict, ...], str | None]:
+    """`verdicts` with `rep_id`'s made eligible, and what its own verdict said (None: not a
+    member, nothing forced)."""
+    for i, v in enumerate(verdicts):
+        if v.rep_id == rep_id:
+            was = v.explain() or "eligible"
+            return (*verdicts[:i], verdict(v.rep_id, v.weight, v.day), *verdicts[i + 1 :]), was
+    return verdicts, None
+
+
+def _marked(
+    candidates: tuple[Candidate, ...], pool_id: str, rep_id: str | None, was: str
+) -> tuple[Candidate, ...]:
+    """The trace's line for the overridden rep says so, and what eligibility had said."""
+    return tuple(
+        c.model_copy(update={"skip_reason": f"override: {was}"})
+        if (c.pool_id, c.rep_id) == (pool_id, rep_id)
+        else c
+        for c in candidates
+    )
 
 
 def _release(out: _Emitter, state: RotationState, owner: str | None) -> Decided:

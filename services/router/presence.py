@@ -31,6 +31,18 @@ from services.router.eligibility import PresenceAt
 HISTORY_PER_REP = 16
 """Changes kept per rep: requests older than the oldest kept change see that oldest one."""
 
+POOL_KEY_PREFIX = "@pool/"
+"""A pool's pause rides on `reps.presence` as the presence of `@pool/<pool id>`: away while
+paused, available once resumed. One table, one position: a decision's recorded
+`presence_position` pins the pause state it saw too, so replay needs nothing more. `@` and `/`
+are not allowed in a config id, so no rep id is ever a pool's key."""
+
+
+def pool_key(pool_id: str) -> str:
+    """The `reps.presence` key (and `rep_id`) that carries `pool_id`'s pause."""
+    return POOL_KEY_PREFIX + pool_id
+
+
 Position = tuple[int, ...]
 """Per partition of `reps.presence` (index = partition number), the offset below which every
 record was read. `()` means "not recorded": the whole log (decisions made before positions were

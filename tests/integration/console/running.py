@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
-from confluent_kafka import OFFSET_BEGINNING, Consumer, IsolationLevel, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, IsolationLevel, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
@@ -96,6 +96,12 @@ def written(kafka: KafkaSettings) -> int:
 
 def read_all(kafka: KafkaSettings, topic: Topic, model: type[M]) -> list[M]:
     """Every committed record of `topic` written so far, decoded, partition by partition."""
+    codec = AvroCodec(model)
+    return [codec.decode(m.value()) for m in read_messages(kafka, topic)]
+
+
+def read_messages(kafka: KafkaSettings, topic: Topic) -> list[Message]:
+    """Every committed record of `topic` written so far, as read, partition by partition."""
     admin = AdminClient(kafka.admin())
     name = kafka.topic(topic)
     partitions = admin.list_topics(timeout=10).topics[name].partitions
@@ -108,13 +114,13 @@ def read_all(kafka: KafkaSettings, topic: Topic, model: type[M]) -> list[M]:
     }
     consumer = Consumer(kafka.reader())
     consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for p in partitions])
-    codec, found = AvroCodec(model), []
+    found: list[Message] = []
     try:
         while any(consumer.position([TopicPartition(name, p)])[0].offset < end
                   for p, end in ends.items() if end > 0):  # fmt: skip
             for message in consumer.consume(500, timeout=0.5):
                 if message.error() is None:
-                    found.append(codec.decode(message.value()))
+                    found.append(message)
     finally:
         consumer.close()
     return found

@@ -11,7 +11,7 @@ import pytest
 from services.console.auth import COOKIE
 from services.console.openapi import document
 from services.console.settings import Role
-from services.leads.events import AdminAudit, RepPresence, RoutingRequest
+from services.leads.events import OVERRIDE_HEADER, AdminAudit, RepPresence, RoutingRequest
 from services.leads.topics import Topic
 from services.streaming.settings import KafkaSettings
 from tests.integration.console.running import (
@@ -20,6 +20,7 @@ from tests.integration.console.running import (
     build_console,
     log_in,
     read_all,
+    read_messages,
     written,
 )
 from tests.unit.console.projection_builders import day_of_leads
@@ -176,3 +177,50 @@ def test_an_operator_moves_every_open_lead_of_a_rep_and_sets_presence_in_one_aud
     audits = {a.action.value: a for a in read_all(topics, Topic.ADMIN_AUDIT, AdminAudit)}
     assert audits["reassign_rep_leads"].request_ids == tuple(r.request_id for r in requests)
     assert audits["set_presence"].detail == {"status": "offline"}
+
+
+def test_an_operator_pauses_and_resumes_a_pool_and_a_viewer_cannot(
+    console: Console, topics: KafkaSettings
+) -> None:
+    operator = console.client(**bearer(Role.OPERATOR))
+    viewer = console.client(**bearer(Role.VIEWER))
+    before = written(topics)
+    denied = viewer.post("/api/v1/pools/emea/pause", json={"reason": "audit"})
+    assert denied.status_code == 403 and written(topics) == before
+
+    paused = operator.post("/api/v1/pools/emea/pause", json={"reason": "team offsite"})
+    unknown = operator.post("/api/v1/pools/nowhere/pause", json={})
+    resumed = operator.post("/api/v1/pools/emea/resume", json={"reason": "back"})
+
+    assert (paused.status_code, resumed.status_code) == (200, 200), paused.text + resumed.text
+    assert unknown.status_code == 422 and unknown.json()["field"] == "pool_id"
+    states = read_all(topics, Topic.REPS_PRESENCE, RepPresence)
+    assert [(p.rep_id, p.status.value) for p in states] == [
+        ("@pool/emea", "away"),
+        ("@pool/emea", "available"),
+    ]
+    audits = read_all(topics, Topic.ADMIN_AUDIT, AdminAudit)
+    assert [(a.actor, a.action.value, a.target, a.reason) for a in audits] == [
+        ("olga", "pause_pool", "emea", "team offsite"),
+        ("olga", "resume_pool", "emea", "back"),
+    ]
+
+
+def test_an_operator_overrides_eligibility_and_the_request_says_so(
+    console: Console, topics: KafkaSettings
+) -> None:
+    client = console.client(**bearer(Role.OPERATOR))
+
+    answer = client.post(
+        "/api/v1/leads/lead-0/assign",
+        json={"rep_id": "bob", "reason": "speaks Finnish", "override": True},
+    )
+    wrong = client.post("/api/v1/leads/lead-0/assign", json={"rep_id": "bob", "override": "yes"})
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["warnings"][0] == "bob is away: overridden: the router assigns them anyway"
+    assert wrong.status_code == 422 and wrong.json()["field"] == "override"
+    [message] = read_messages(topics, Topic.ROUTING_REQUESTS)
+    assert (OVERRIDE_HEADER, b"1") in (message.headers() or [])
+    [audit] = read_all(topics, Topic.ADMIN_AUDIT, AdminAudit)
+    assert audit.detail == {"rep_id": "bob", "pool_id": "emea", "override": "true"}

@@ -20,7 +20,7 @@ from services.router.metrics import RouterMetrics
 from services.router.presence import PresenceBook, PresenceView
 from services.router.rotation_serde import rotation_serde
 from services.streaming.codec import AvroCodec
-from services.streaming.records import InputRecord, OutputRecord
+from services.streaming.records import Headers, InputRecord, OutputRecord
 from services.streaming.state import StateStore
 from tests.unit.router.config_builders import make_lead
 
@@ -87,7 +87,7 @@ class Router:
         self.presence_log.append(change)
         self.book.record(change)
 
-    def send(self, request: RoutingRequest) -> list[OutputRecord]:
+    def send(self, request: RoutingRequest, headers: Headers = ()) -> list[OutputRecord]:
         record = InputRecord(
             topic=TOPICS.requests,
             partition=0,
@@ -95,6 +95,7 @@ class Router:
             key=request.pool_id.encode(),
             value=REQUESTS.encode(request),
             timestamp_ms=request.requested_at_ms + 5,
+            headers=headers,
         )
         self.offset += 1
         outputs = self.handler.handle(record)
