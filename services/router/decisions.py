@@ -34,7 +34,7 @@ from services.leads.events import (
 from services.leads.routing_config import Pool, VersionedConfig
 from services.router.eligibility import Ask, Verdict, assess, verdict
 from services.router.fairness import FairnessPolicy
-from services.router.presence import Position, PresenceView, pool_key
+from services.router.presence import PresenceView, pool_key
 from services.router.rotation import RotationState
 from services.router.strategies import Picked, PickRequest, Strategy, StrategyKind
 
@@ -138,7 +138,7 @@ def decide(
         excluded |= {request.rep_id} if request.rep_id else set()
     paused = presence.status_at(pool_key(pool.id), request.requested_at_ms)[0] is not _AVAILABLE
     if paused and not override:
-        return _paused(out, pool, state, excluded, presence.position)
+        return _paused(out, pool, state, excluded)
     ask = Ask(
         at_ms=request.requested_at_ms,
         required_skills=frozenset(s.strip().lower() for s in request.required_skills),
@@ -160,22 +160,8 @@ def decide(
         reason = f"assigned to {decision.rep_id} in pool {pool.id} ({why})"
         assignment = out.assigned(pool, candidates, decision.rep_id, reason)
         return Decided(assignment, new_state, decision.rep_id, verdicts)
-    fallback = pool.fallback
-    if fallback is not None and fallback not in out.tried and config.has_pool(fallback):
-        onward = request.model_copy(
-            update={
-                "pool_id": fallback,
-                "pools_tried": out.tried,
-                "prior_candidates": candidates,
-                "previous_owners": (
-                    *request.previous_owners,
-                    *sorted(excluded - set(request.previous_owners)),
-                ),
-                "reason": f"fallback from pool {pool.id}: nobody eligible",
-                "prior_config_version": versioned.version,
-                "prior_presence_position": presence.position,
-            }
-        )
+    onward = out.onward(pool, candidates, excluded, "nobody eligible")
+    if onward is not None:
         return FallBack(onward, state, verdicts)
     reason = f"nobody eligible in pools {', '.join(out.tried)}: {_skip_summary(candidates)}"
     return Decided(out.unassigned(pool, candidates, reason), state, None, verdicts)
@@ -184,9 +170,7 @@ def decide(
 _AVAILABLE = PresenceStatus.AVAILABLE
 
 
-def _paused(
-    out: _Emitter, pool: Pool, state: RotationState, excluded: set[str], position: Position
-) -> Decision:
+def _paused(out: _Emitter, pool: Pool, state: RotationState, excluded: set[str]) -> Decision:
     """A paused pool decides nothing: every member is skipped as `pool_paused`, and the lead
     goes on as when nobody is eligible (the fallback pool, else the fallback queue)."""
     request, config = out.request, out.versioned.config
@@ -196,22 +180,8 @@ def _paused(
         for m in pool.members
     )
     candidates = (*request.prior_candidates, *mine)
-    fallback = pool.fallback
-    if fallback is not None and fallback not in out.tried and config.has_pool(fallback):
-        onward = request.model_copy(
-            update={
-                "pool_id": fallback,
-                "pools_tried": out.tried,
-                "prior_candidates": candidates,
-                "previous_owners": (
-                    *request.previous_owners,
-                    *sorted(excluded - set(request.previous_owners)),
-                ),
-                "reason": f"fallback from pool {pool.id}: paused",
-                "prior_config_version": out.versioned.version,
-                "prior_presence_position": position,
-            }
-        )
+    onward = out.onward(pool, candidates, excluded, "paused")
+    if onward is not None:
         return FallBack(onward, state)
     reason = f"pool {pool.id} is paused: waiting in the fallback queue {config.fallback_queue}"
     return Decided(out.unassigned(pool, candidates, reason), state, None)
@@ -292,6 +262,30 @@ class _Emitter:
     @property
     def tried(self) -> tuple[str, ...]:
         return (*self.request.pools_tried, self.request.pool_id)
+
+    def onward(
+        self, pool: Pool, candidates: tuple[Candidate, ...], excluded: set[str], why: str
+    ) -> RoutingRequest | None:
+        """The request for `pool`'s fallback pool, carrying what was tried; None when the
+        chain is spent (no fallback, one already tried, or one the config lacks)."""
+        request, config = self.request, self.versioned.config
+        fallback = pool.fallback
+        if fallback is None or fallback in self.tried or not config.has_pool(fallback):
+            return None
+        return request.model_copy(
+            update={
+                "pool_id": fallback,
+                "pools_tried": self.tried,
+                "prior_candidates": candidates,
+                "previous_owners": (
+                    *request.previous_owners,
+                    *sorted(excluded - set(request.previous_owners)),
+                ),
+                "reason": f"fallback from pool {pool.id}: {why}",
+                "prior_config_version": self.versioned.version,
+                "prior_presence_position": self.presence_position,
+            }
+        )
 
     def assigned(
         self, pool: Pool, candidates: tuple[Candidate, ...], rep_id: str, reason: str
