@@ -3,12 +3,12 @@
 Each action writes its `routing.requests` (or `reps.presence`) records and its `admin.audit`
 entry in one Kafka transaction, so either the router will see the request and the audit shows
 it, or neither happened. Requests go through router/assign like every other, so exactly-once,
-rotation state and capacity stay the router's to keep:
+rotation state and capacity stay the router's to keep. Every request carries the
+`OPERATOR_HEADER` (`manual`, or `override`), so the Assignment's reason names the actor:
 
 - assign to a named rep: a `reassign` request naming the rep as `preferred_owner` (the holder
   is released and excluded, and the strategy picks the preferred rep when eligible; with an
-  operator's override, the `OVERRIDE_HEADER` makes the router pick them whatever eligibility
-  says);
+  operator's override the router picks them whatever eligibility says);
 - reassign a rep's open leads: one `reassign` request per lead, naming the rep as the owner
   replaced (excluded), picked by the pool's strategy;
 - set presence: a `RepPresence` on the compacted `reps.presence`, which the router follows.
@@ -27,10 +27,11 @@ from confluent_kafka import KafkaException, Producer
 
 from services.console.tokens import Principal
 from services.leads.events import (
-    OVERRIDE_HEADER,
+    OPERATOR_HEADER,
     AdminAction,
     AdminAudit,
     Lead,
+    OperatorAct,
     RepPresence,
     RequestKind,
     RoutingRequest,
@@ -151,6 +152,7 @@ class ActionWriter:
                 raise TransientError(f"the action was not written: {exc}") from exc
 
     def _request(self, request: RoutingRequest, override: bool) -> None:
+        act = OperatorAct.OVERRIDE if override else OperatorAct.MANUAL
         headers = ce_headers(
             event_id=request.request_id,
             source=SOURCE,
@@ -163,7 +165,7 @@ class ActionWriter:
             self.settings.topic(Topic.ROUTING_REQUESTS),
             key=request.pool_id.encode(),
             value=self.request_codec.encode(request),
-            headers=[*headers, *([(OVERRIDE_HEADER, b"1")] if override else [])],
+            headers=[*headers, (OPERATOR_HEADER, act.value.encode())],
         )
 
     def _abort(self) -> None:

@@ -13,6 +13,7 @@ values as given, about twice as fast as validating them again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, Self, TypeVar
 
@@ -150,10 +151,28 @@ class DecisionTrace(Event):
     presence_position: tuple[int, ...] = ()
 
 
-OVERRIDE_HEADER = "leadrouter_override"
-"""A `routing.requests` record header: `b"1"` when an operator overrides eligibility, so assign
-picks `preferred_owner` (a member of the pool) whatever its verdict. A header, not a field:
-a new field would change the writer schema, and so the bytes, of every request and decision."""
+OPERATOR_HEADER = "leadrouter_operator"
+"""A `routing.requests` record header on a request an operator made (a console action): its
+value an `OperatorAct`. The Assignment's reason then names the request's reason (the console
+writes `console: <actor>: <why>`), and on an override assign picks `preferred_owner` (a member
+of the pool) whatever its verdict. A header, not a field: a new field would change the writer
+schema, and so the bytes, of every request and decision."""
+
+
+class OperatorAct(StrEnum):
+    MANUAL = "manual"
+    OVERRIDE = "override"
+    """Manual, and eligibility overridden."""
+
+
+def operator_act(headers: Iterable[tuple[str, bytes | None]]) -> OperatorAct | None:
+    """The `OPERATOR_HEADER` of a request's headers; None for any other request (an unknown
+    value too: the request is then decided as anyone's)."""
+    value = next((v for k, v in headers if k == OPERATOR_HEADER), None)
+    try:
+        return None if value is None else OperatorAct(value.decode())
+    except (UnicodeDecodeError, ValueError):
+        return None
 
 
 class RoutingRequest(Event):

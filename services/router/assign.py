@@ -21,12 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.leads.events import (
-    OVERRIDE_HEADER,
     Assignment,
     Lead,
     Outcome,
     RequestKind,
     RoutingRequest,
+    operator_act,
 )
 from services.leads.routing_config import VersionedConfig
 from services.router.decisions import Decided, FallBack, Origin, decide, prefer_repeat_owner
@@ -35,7 +35,7 @@ from services.router.owner_facts import owner_fact_records, owner_facts
 from services.router.presence import PresenceView
 from services.router.rotation import OpenLead, RotationRecord, RotationState, open_lead_key
 from services.router.rotation_serde import rotation_serde
-from services.streaming.cloudevents import ce_headers, header
+from services.streaming.cloudevents import ce_headers
 from services.streaming.codec import AvroCodec
 from services.streaming.records import InputRecord, OutputRecord
 from services.streaming.state import StateStore
@@ -86,9 +86,9 @@ class AssignHandler:
         held = self.store.get(partition, lead_key)
         holder = held.rep_id if isinstance(held, OpenLead) else None
         origin = Origin(record.topic, partition, record.offset, record.timestamp_ms)
-        override = header(record.headers, OVERRIDE_HEADER) == b"1"
+        operator = operator_act(record.headers)
         decision = decide(
-            versioned, state, self.presence(), request, origin, holder=holder, override=override
+            versioned, state, self.presence(), request, origin, holder=holder, operator=operator
         )
         if decision.state is not state:
             self.store.put(partition, key, decision.state)

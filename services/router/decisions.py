@@ -26,6 +26,7 @@ from services.leads.events import (
     Assignment,
     Candidate,
     DecisionTrace,
+    OperatorAct,
     Outcome,
     PresenceStatus,
     RequestKind,
@@ -114,11 +115,12 @@ def decide(
     origin: Origin,
     *,
     holder: str | None = None,
-    override: bool = False,
+    operator: OperatorAct | None = None,
 ) -> Decision:
     """Decide `request` in its pool; `holder` is who holds the lead open there now, if anyone.
-    `override` (an operator's, `OVERRIDE_HEADER`): `preferred_owner`, when a member, is picked
-    whatever its verdict or the pool's pause, and charged as any pick."""
+    `operator` (`OPERATOR_HEADER`): the request is an operator's, and its reason is named in
+    the assignment's; on an override, `preferred_owner`, when a member, is picked whatever its
+    verdict or the pool's pause, and charged as any pick."""
     config = versioned.config
     out = _Emitter(versioned, request, origin, presence.position)
     if request.kind is RequestKind.RELEASE:
@@ -137,6 +139,7 @@ def decide(
             excluded.add(holder)
         excluded |= {request.rep_id} if request.rep_id else set()
     paused = presence.status_at(pool_key(pool.id), request.requested_at_ms)[0] is not _AVAILABLE
+    override = operator is OperatorAct.OVERRIDE
     if paused and not override:
         return _paused(out, pool, state, excluded)
     ask = Ask(
@@ -156,7 +159,10 @@ def decide(
         candidates = _marked(candidates, pool.id, request.preferred_owner, overridden)
     if isinstance(decision, Picked):
         why = "preferred owner" if decision.by_preference else f"{pool.strategy.value} turn"
-        why = f"override by {request.reason}" if overridden is not None else why
+        if overridden is not None:
+            why = f"override by {request.reason}"
+        elif operator is not None:
+            why = f"{why}; manual: {request.reason}"
         reason = f"assigned to {decision.rep_id} in pool {pool.id} ({why})"
         assignment = out.assigned(pool, candidates, decision.rep_id, reason)
         return Decided(assignment, new_state, decision.rep_id, verdicts)

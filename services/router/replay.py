@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from services.leads.events import OVERRIDE_HEADER, Assignment, RoutingRequest
+from services.leads.events import Assignment, RoutingRequest, operator_act
 from services.leads.routing_config import VersionedConfig
 from services.router.decisions import (
     Decided,
@@ -31,7 +31,6 @@ from services.router.decisions import (
 )
 from services.router.presence import Position, PresenceLog
 from services.router.rotation import RotationState
-from services.streaming.cloudevents import header
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import DecodeError
 from services.streaming.records import Headers
@@ -158,10 +157,9 @@ def replay(
             request = prefer_repeat_owner(request, earlier)
         lead = (request.pool_id, request.lead_id)
         view = presence.view(seen.presence_position)
-        override = header(record.headers, OVERRIDE_HEADER) == b"1"
         decision = decide(
             configs[seen.config_version], state, view, request, origin,
-            holder=holders.get(lead), override=override,
+            holder=holders.get(lead), operator=operator_act(record.headers),
         )  # fmt: skip
         states[request.pool_id] = decision.state
         if decision.holder is None:

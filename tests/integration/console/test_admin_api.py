@@ -11,7 +11,7 @@ import pytest
 from services.console.auth import COOKIE
 from services.console.openapi import document
 from services.console.settings import Role
-from services.leads.events import OVERRIDE_HEADER, AdminAudit, RepPresence, RoutingRequest
+from services.leads.events import OPERATOR_HEADER, AdminAudit, RepPresence, RoutingRequest
 from services.leads.topics import Topic
 from services.streaming.settings import KafkaSettings
 from tests.integration.console.running import (
@@ -221,6 +221,6 @@ def test_an_operator_overrides_eligibility_and_the_request_says_so(
     assert answer.json()["warnings"][0] == "bob is away: overridden: the router assigns them anyway"
     assert wrong.status_code == 422 and wrong.json()["field"] == "override"
     [message] = read_messages(topics, Topic.ROUTING_REQUESTS)
-    assert (OVERRIDE_HEADER, b"1") in (message.headers() or [])
+    assert (OPERATOR_HEADER, b"override") in (message.headers() or [])
     [audit] = read_all(topics, Topic.ADMIN_AUDIT, AdminAudit)
     assert audit.detail == {"rep_id": "bob", "pool_id": "emea", "override": "true"}

@@ -1,6 +1,6 @@
 """The console in a real headless Chromium against real ingest, router and console processes:
 log in with a token, post a lead to ingest, see it on the live board, open its lead page and
-trace, reassign it to a named rep; then the new Assignment (its request naming the actor) is on
+trace, reassign it to a named rep; then the new Assignment (its reason naming the actor) is on
 leads.assignments and the entry on admin.audit. Screenshots of each page go to the test's
 output folder (docs/images/ holds copies for docs/console.md)."""
 
@@ -149,11 +149,12 @@ def test_an_operator_logs_in_watches_a_lead_arrive_and_reassigns_it_by_hand(
 
 
 def assert_written(topics: KafkaSettings, lead_id: str, target: str) -> None:
-    """The manual Assignment on leads.assignments, its request naming the actor, the audit."""
+    """The manual Assignment on leads.assignments naming the actor, its request, the audit."""
     assignments = [a for a in read_all(topics, Topic.ASSIGNMENTS, Assignment)
                    if a.lead_id == lead_id]  # fmt: skip
     manual = [a for a in assignments if a.kind is RequestKind.REASSIGN]
     assert [a.rep_id for a in manual] == [target]
+    assert manual[0].reason.endswith("manual: console: olga: customer asked for them)")
     requests = {(r.lead_id, r.kind): r for r in read_all(topics, Topic.ROUTING_REQUESTS,
                                                          RoutingRequest)}  # fmt: skip
     asked = requests[(lead_id, RequestKind.REASSIGN)]

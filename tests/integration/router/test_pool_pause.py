@@ -13,7 +13,7 @@ import pytest
 from confluent_kafka import Producer
 
 from services.leads.events import (
-    OVERRIDE_HEADER,
+    OPERATOR_HEADER,
     Assignment,
     Outcome,
     PresenceStatus,
@@ -100,6 +100,7 @@ def send_overridden(settings: KafkaSettings, overridden: RoutingRequest) -> None
     producer = Producer(settings.producer())
     producer.produce(
         settings.topic(Topic.ROUTING_REQUESTS), key=overridden.pool_id,
-        value=AvroCodec(RoutingRequest).encode(overridden), headers=[(OVERRIDE_HEADER, b"1")],
+        value=AvroCodec(RoutingRequest).encode(overridden),
+        headers=[(OPERATOR_HEADER, b"override")],
     )  # fmt: skip
     assert producer.flush(30) == 0

@@ -1,15 +1,16 @@
-"""An operator's override (`OVERRIDE_HEADER`): the named member is picked whatever eligibility
-said, charged as any pick, and the trace says it was an override, by whom, and what it overrode."""
+"""An operator's request (`OPERATOR_HEADER`): its reason, naming the actor, is in the
+Assignment's; on an override the named member is picked whatever eligibility said, charged as
+any pick, and the trace says it was an override, by whom, and what it overrode."""
 
 from __future__ import annotations
 
-from services.leads.events import OVERRIDE_HEADER, Assignment, PresenceStatus, RequestKind
+from services.leads.events import OPERATOR_HEADER, Assignment, PresenceStatus, RequestKind
 from services.router.presence import pool_key
 from tests.unit.router.assign_builders import ASSIGNMENTS, T0, TOPICS, Router, make_request
 from tests.unit.router.assign_builders import presence as presence_change
 from tests.unit.router.config_builders import make_config, make_pool, make_rep
 
-OVERRIDE = ((OVERRIDE_HEADER, b"1"),)
+OVERRIDE = ((OPERATOR_HEADER, b"override"),)
 
 
 def two_reps() -> Router:
@@ -46,6 +47,26 @@ def test_an_override_picks_the_named_rep_the_rules_would_skip_and_says_so() -> N
         "ann": "previous_owner: owned this lead before",
         "bob": "override: away: until further notice",
     }
+
+
+MANUAL = ((OPERATOR_HEADER, b"manual"),)
+
+
+def test_a_manual_request_names_its_actor_in_the_assignment() -> None:
+    router = two_reps()
+    router.decide(make_request("lead-1", pool_id="emea", preferred_owner="ann"))
+    assignment = to_bob(router, MANUAL)
+    assert assignment.rep_id == "bob"
+    assert assignment.reason == (
+        "assigned to bob in pool emea (preferred owner; manual: console: olga: speaks Finnish)"
+    )
+
+
+def test_a_manual_request_still_passes_the_away_rep_over() -> None:
+    router = two_reps()
+    router.decide(make_request("lead-1", pool_id="emea", preferred_owner="ann"))
+    router.read_presence(presence_change("bob", PresenceStatus.AWAY))
+    assert to_bob(router, MANUAL).rep_id is None
 
 
 def test_without_the_header_the_same_request_passes_the_away_rep_over() -> None:
