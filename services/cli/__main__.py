@@ -18,6 +18,7 @@ COMMAND_GROUPS = (
     "services.cli.config_cmd",
     "services.cli.reps_cmd",
     "services.cli.replay_cmd",
+    "services.cli.backtest_cmd",
     "services.cli.owners_cmd",
     "services.cli.console_cmd",
 )

@@ -1,0 +1,1 @@
+"""Backtest: what a routing config would have done with the recorded history."""

@@ -1,0 +1,148 @@
+"""One backtest run: leads through triage and assign in process, the services' own pure code.
+
+    lead, at_ms -> triage_decision.triage (identity memory, owners, config in force at at_ms)
+                -> decisions.decide in the request's pool, then in each fallback pool it
+                   passes on to, until an Assignment (assigned or unassigned)
+
+State is what the two services keep, held here as values in dicts: each person's identity
+memory, owner facts, each pool's rotation state and who holds each lead open. A run starts
+from empty state. It differs from the live router in what the loop adds around the code:
+owner facts reach triage at once (live, a commit later), there are no SLA reassignments or
+releases (so `max_open` only fills), and every decision sees presence as of its lead's time.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from services.leads.events import Assignment, Lead, Outcome, RoutingRequest
+from services.leads.routing_config import VersionedConfig
+from services.router.decisions import Decided, Origin, decide, prefer_repeat_owner
+from services.router.identity_state import IdentityState
+from services.router.ownership import OwnerFact, owner_facts
+from services.router.presence import PresenceView
+from services.router.rotation import RotationState
+from services.router.triage_decision import Duplicate, triage
+
+ORIGIN_TOPIC = "backtest"
+"""The `input_topic` the run's decision traces name: they were read from no topic."""
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """What one run did with one lead: `assignment` None for a duplicate it dropped."""
+
+    lead_id: str
+    rule_id: str | None
+    requested_pool: str
+    assignment: Assignment | None
+
+    @property
+    def placed(self) -> tuple[str, str | None, str]:
+        """(pool, rep, outcome): what a person compares between two runs."""
+        a = self.assignment
+        return ("", None, "duplicate") if a is None else (a.pool_id, a.rep_id, a.outcome.value)
+
+
+@dataclass
+class Run:
+    """State of one run; `config_at` gives the config in force at a time."""
+
+    config_at: Callable[[int], VersionedConfig]
+    identities: dict[str, IdentityState] = field(default_factory=dict)
+    owners: dict[str, OwnerFact] = field(default_factory=dict)
+    rotations: dict[str, RotationState] = field(default_factory=dict)
+    holders: dict[tuple[str, str], str] = field(default_factory=dict)
+    decided: int = 0
+
+    def route(self, lead: Lead, at_ms: int, presence: PresenceView) -> Routing:
+        """Triage then assign `lead` as if its record had been appended at `at_ms`."""
+        versioned = self.config_at(at_ms)
+        outcome = triage(
+            versioned.config, self.identities.get(lead.identity_key), self.owners, lead, at_ms
+        )
+        if isinstance(outcome, Duplicate):
+            return Routing(lead.lead_id, None, "", None)
+        self.identities[lead.identity_key] = outcome.state
+        first = outcome.request
+        assignment = self._assign(versioned, first, presence)
+        return Routing(lead.lead_id, first.rule_id, first.pool_id, assignment)
+
+    def _assign(
+        self, versioned: VersionedConfig, request: RoutingRequest, presence: PresenceView
+    ) -> Assignment:
+        while True:  # a fallback chain ends: a pool already tried is never tried again
+            self.decided += 1
+            pool_id = request.pool_id
+            if request.repeat_of is not None:
+                earlier = self.holders.get((pool_id, request.repeat_of))
+                request = prefer_repeat_owner(request, earlier)
+            state = self.rotations.get(pool_id) or RotationState.empty(pool_id)
+            lead_key = (pool_id, request.lead_id)
+            origin = Origin(ORIGIN_TOPIC, 0, self.decided, request.requested_at_ms)
+            decision = decide(
+                versioned, state, presence, request, origin, holder=self.holders.get(lead_key)
+            )
+            self.rotations[pool_id] = decision.state
+            if decision.holder is None:
+                self.holders.pop(lead_key, None)
+            else:
+                self.holders[lead_key] = decision.holder
+            if isinstance(decision, Decided):
+                self._learn_owner(decision.assignment)
+                return decision.assignment
+            request = decision.request
+
+    def _learn_owner(self, assignment: Assignment) -> None:
+        lead = assignment.lead
+        if assignment.outcome is not Outcome.ASSIGNED or not assignment.rep_id or lead is None:
+            return
+        for fact in owner_facts(
+            identity_key=lead.identity_key,
+            company_domain=lead.company_domain,
+            rep_id=assignment.rep_id,
+            pool_id=assignment.pool_id,
+            lead_id=assignment.lead_id,
+            assigned_at_ms=assignment.decided_at_ms,
+        ):
+            self.owners[fact.subject] = fact
+
+
+def fixed(versioned: VersionedConfig) -> Callable[[int], VersionedConfig]:
+    """The candidate's `config_at`: one config at every time."""
+    return lambda _at_ms: versioned
+
+
+class ConfigTimeline:
+    """The configs in force over time, from `routing.config`'s history.
+
+    The router follows the newest valid version, so at `t` the one in force is the newest
+    published at or before `t`. A lead older than every version is routed with the oldest
+    (the router had none then: it would not have run) and counted in `before_first`.
+    """
+
+    def __init__(self, published: Mapping[int, tuple[int, VersionedConfig]]) -> None:
+        """`published`: version -> (published_at_ms, config)."""
+        if not published:
+            raise ValueError("no routing config version is published: nothing to compare with")
+        ordered = sorted(published.items())
+        self._starts = [max(at for _, (at, _c) in ordered[: i + 1]) for i in range(len(ordered))]
+        self._configs = [config for _, (_at, config) in ordered]
+        self.before_first = 0
+
+    def __call__(self, at_ms: int) -> VersionedConfig:
+        index = bisect_right(self._starts, at_ms) - 1
+        if index < 0:
+            self.before_first += 1
+            return self._configs[0]
+        return self._configs[index]
+
+    @property
+    def newest(self) -> VersionedConfig:
+        return self._configs[-1]
+
+    @property
+    def versions(self) -> list[int]:
+        return [c.version for c in self._configs]

@@ -1,0 +1,138 @@
+"""The backtest report as data (JSON) and as a terminal summary.
+
+`report_data` is the one shape every output is made from: the JSON file is it, the HTML page
+and the summary read it. Counts per pool and rep, expected and actual shares, the largest
+fairness deviation per pool, every lead that moved with where the runs parted, newly
+unassigned and fallback leads, and capacity-cap hits.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from services.backtest.backtest import Outcome
+from services.backtest.compare import Tally, largest_deviation, shares
+from services.leads.routing_config import RoutingConfig
+
+START_STATE = "empty: both runs start with no identity memory, owners or rotation state"
+LIMITS = (
+    "owner facts reach triage at once (the live router learns them a commit later)",
+    "no SLA reassignments or releases are replayed, so max_open only fills",
+    "presence is as recorded in reps.presence at each lead's time, for both runs",
+)
+
+
+def _when(ms: int | None) -> str | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
+
+
+def _run(tally: Tally, config: RoutingConfig) -> dict[str, Any]:
+    rows = shares(tally, config)
+    caps: Counter[str] = Counter()
+    for (rep, reason), n in tally.cap_hits.items():
+        caps[f"{rep} {reason}"] += n
+    return {
+        "leads": tally.leads,
+        "duplicates": tally.duplicates,
+        "unassigned": tally.unassigned,
+        "fell_back": tally.fell_back,
+        "pools": dict(sorted(tally.pools().items())),
+        "reps": [
+            {
+                "pool": r.pool,
+                "rep": r.rep,
+                "leads": r.leads,
+                "expected_share": round(r.expected, 4),
+                "actual_share": round(r.actual, 4),
+            }
+            for r in rows
+        ],
+        "largest_deviation": {p: round(d, 4) for p, d in largest_deviation(rows).items()},
+        "cap_hits": dict(sorted(caps.items())),
+        "assigned_outside_config": sorted(
+            f"{pool}/{rep}" for pool, rep in tally.assigned if (pool, rep) not in _members(config)
+        ),
+    }
+
+
+def _members(config: RoutingConfig) -> set[tuple[str, str]]:
+    return {(p.id, m.rep) for p in config.pools for m in p.members}
+
+
+def report_data(outcome: Outcome) -> dict[str, Any]:
+    c = outcome.comparison
+    return {
+        "window": {"first_lead": _when(outcome.first_ms), "last_lead": _when(outcome.last_ms)},
+        "start_state": START_STATE,
+        "limits": list(LIMITS),
+        "baseline_versions": outcome.baseline_versions,
+        "leads_before_first_config": outcome.before_first_config,
+        "presence_changes_replayed": outcome.presence_changes,
+        "candidate": {"content_hash": outcome.candidate.content_hash},
+        "baseline": _run(c.baseline, outcome.newest_in_force.config),
+        "candidate_run": _run(c.candidate, outcome.candidate.config),
+        "moved": [
+            {
+                "lead_id": m.lead_id,
+                "before": _placed(m.before),
+                "after": _placed(m.after),
+                "step": m.step,
+                "detail": m.detail,
+            }
+            for m in c.moved
+        ],
+        "moved_by_step": dict(sorted(Counter(m.step for m in c.moved).items())),
+        "newly_unassigned": c.newly_unassigned,
+        "newly_fallback": c.newly_fallback,
+    }
+
+
+def _placed(placed: tuple[str, str | None, str]) -> dict[str, str | None]:
+    pool, rep, outcome = placed
+    return {"pool": pool, "rep": rep, "outcome": outcome}
+
+
+def summary(data: dict[str, Any], show: int = 10) -> str:
+    """The terminal summary: a few lines a person reads before publishing."""
+    base, cand = data["baseline"], data["candidate_run"]
+    window = data["window"]
+    lines = [
+        f"backtest of {base['leads']} leads, {window['first_lead']} .. {window['last_lead']}",
+        f"  in force: config versions {data['baseline_versions']}; start state {START_STATE}",
+        f"  presence changes replayed: {data['presence_changes_replayed']}",
+        f"  leads that would move:     {len(data['moved'])} {data['moved_by_step'] or ''}",
+        f"  unassigned:                {base['unassigned']} -> {cand['unassigned']}"
+        f" ({len(data['newly_unassigned'])} newly)",
+        f"  through a fallback pool:   {base['fell_back']} -> {cand['fell_back']}"
+        f" ({len(data['newly_fallback'])} newly)",
+        f"  capacity-cap skips:        {sum(base['cap_hits'].values())} -> "
+        f"{sum(cand['cap_hits'].values())}",
+        "  pool                 leads before -> after   largest share deviation before -> after",
+    ]
+    for pool in sorted(set(base["pools"]) | set(cand["pools"])):
+        before = base["largest_deviation"].get(pool)
+        after = cand["largest_deviation"].get(pool)
+        lines.append(
+            f"  {pool:<20} {base['pools'].get(pool, 0):>6} -> {cand['pools'].get(pool, 0):<6}"
+            f"   {_pct(before)} -> {_pct(after)}"
+        )
+    for moved in data["moved"][:show]:
+        lines.append(
+            f"  {moved['lead_id']}: {_where(moved['before'])} -> {_where(moved['after'])}"
+            f" [{moved['step']}: {moved['detail']}]"
+        )
+    if len(data["moved"]) > show:
+        lines.append(f"  ... and {len(data['moved']) - show} more (see --json or --html)")
+    return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "   -  " if value is None else f"{value * 100:5.1f}%"
+
+
+def _where(placed: dict[str, str | None]) -> str:
+    if placed["outcome"] == "assigned":
+        return f"{placed['rep']}@{placed['pool']}"
+    return f"{placed['outcome']}({placed['pool']})"

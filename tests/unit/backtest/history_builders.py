@@ -1,0 +1,146 @@
+"""A recorded history for backtests: leads, presence changes and a config change, and what the
+router's own handlers decided with them.
+
+`History.generate` draws everything from `random.Random(seed)`: new people, repeats from
+recent ones, exact duplicates; presence changes between leads; and version 2 of the decision
+digest's config taking over part way. `record` pushes the leads through `TriageHandler` and
+`AssignHandler` over their state stores, one lead per transaction (so owner facts reach
+triage before the next lead, as the backtest assumes), and keeps each lead's Assignment.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry
+
+from services.backtest.backtest import Inbound
+from services.backtest.pipeline import ConfigTimeline
+from services.leads.events import Assignment, Channel, Lead, PresenceStatus, RepPresence
+from services.leads.routing_config import VersionedConfig
+from services.router.assign import AssignHandler, AssignTopics
+from services.router.identity_state import IdentityState
+from services.router.metrics import RouterMetrics
+from services.router.ownership import OwnerFact
+from services.router.presence import PresenceBook, PresenceView
+from services.router.rotation import RotationRecord
+from services.router.rotation_serde import rotation_serde
+from services.router.triage import TriageHandler, TriageTopics, identity_serde
+from services.streaming.codec import AvroCodec
+from services.streaming.records import InputRecord
+from services.streaming.state import StateStore
+from tests.unit.router.decision_digest import COUNTRIES, LANGUAGES, PRODUCTS, REPS, T0, versioned
+
+TOPICS = AssignTopics(
+    requests="routing.requests", assignments="leads.assignments", owners="router.owners"
+)
+
+
+@dataclass
+class History:
+    leads: list[Inbound] = field(default_factory=list)
+    presence: list[tuple[int, RepPresence]] = field(default_factory=list)
+    switch_at_ms: int = 0
+
+    @classmethod
+    def generate(cls, count: int, seed: int = 7) -> History:
+        rng = random.Random(seed)
+        history = cls()
+        at = T0
+        sent: list[Lead] = []
+        for n in range(count):
+            at += rng.randint(5, 90) * 1000
+            if n == count // 3:
+                history.switch_at_ms = at
+            if rng.random() < 0.2:
+                status = rng.choice(tuple(PresenceStatus))
+                change = RepPresence(rep_id=rng.choice(REPS), status=status, changed_at_ms=at)
+                history.presence.append((at, change))
+            if rng.random() < 0.03 and sent:
+                history.leads.append(Inbound(rng.choice(sent[-50:]), at))  # an exact duplicate
+                continue
+            person = rng.choice(sent[-20:]).identity_key if sent and rng.random() < 0.15 else None
+            person = person or f"p{rng.randint(0, 800):04d}@c{rng.randint(0, 90)}.example"
+            lead = Lead(
+                lead_id=f"lead-{n:05d}",
+                identity_key=person,
+                channel=rng.choice(tuple(Channel)),
+                source="form:contact",
+                source_message_id=f"msg-{n:05d}",
+                received_at_ms=at - 5,
+                email=person,
+                company_domain=person.split("@")[1] if rng.random() < 0.7 else None,
+                country=rng.choice(COUNTRIES),
+                language=rng.choice(LANGUAGES),
+                product=rng.choice(PRODUCTS),
+                deal_value=float(rng.choice((0, 500, 12_000, 45_000, 99_000))),
+            )
+            sent.append(lead)
+            history.leads.append(Inbound(lead, at))
+        return history
+
+    def timeline(self) -> ConfigTimeline:
+        return ConfigTimeline({1: (0, versioned(1)), 2: (self.switch_at_ms, versioned(2))})
+
+
+def record(history: History) -> list[Assignment | None]:
+    """Each lead's Assignment as the router's handlers decide it (None: dropped as a duplicate)."""
+    current: list[VersionedConfig] = [versioned(1)]
+    owners: dict[str, OwnerFact] = {}
+    book = PresenceBook()
+    identity: StateStore[IdentityState] = StateStore("router.identity", identity_serde())
+    rotation: StateStore[RotationRecord] = StateStore("router.rotation", rotation_serde())
+    identity.adopt(0)
+    rotation.adopt(0)
+    triage = TriageHandler(
+        TriageTopics(TOPICS.requests), identity, config=lambda: current[0], owners=lambda: owners
+    )
+    assign = AssignHandler(
+        topics=TOPICS,
+        store=rotation,
+        config=lambda: current[0],
+        presence=lambda: PresenceView(book.status_at, (len(book_seen),)),
+        metrics=RouterMetrics.create(CollectorRegistry()),
+        monotonic=lambda: 0.0,
+    )
+    leads, facts, assignments = AvroCodec(Lead), AvroCodec(OwnerFact), AvroCodec(Assignment)
+    book_seen: list[RepPresence] = []
+    decided: list[Assignment | None] = []
+    changes = iter(history.presence)
+    pending = next(changes, None)
+    for offset, item in enumerate(history.leads):
+        while pending is not None and pending[0] <= item.at_ms:
+            book.record(pending[1])
+            book_seen.append(pending[1])
+            pending = next(changes, None)
+        if item.at_ms >= history.switch_at_ms:
+            current[0] = versioned(2)
+        key = item.lead.identity_key.encode()
+        inbound = InputRecord("leads.inbound", 0, offset, key, leads.encode(item.lead), item.at_ms)
+        queue = triage(inbound)
+        decided.append(None)
+        while queue:
+            out = queue.pop(0)
+            request = InputRecord(TOPICS.requests, 0, offset, out.key, out.value, item.at_ms)
+            for output in assign.handle(request):
+                if output.topic == TOPICS.requests:
+                    queue.append(output)  # a fallback: the next pool decides
+                elif output.topic == TOPICS.owners and output.value is not None:
+                    fact = facts.decode(output.value)
+                    owners[fact.subject] = fact
+                elif output.topic == TOPICS.assignments and output.value is not None:
+                    decided[-1] = assignments.decode(output.value)
+        identity.flush()
+        rotation.flush()
+        identity.commit()
+        rotation.commit()
+    return decided
+
+
+def comparable(assignment: Assignment) -> Assignment:
+    """The Assignment without what says where it was read (topic, offset, presence position)."""
+    trace = assignment.trace.model_copy(
+        update={"input_topic": "", "input_partition": 0, "input_offset": 0, "presence_position": ()}
+    )
+    return assignment.model_copy(update={"trace": trace})
