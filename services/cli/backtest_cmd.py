@@ -104,6 +104,11 @@ def run_backtest(
     return data
 
 
+def backtest_summary(settings: KafkaSettings, candidate: Path, since_ms: int) -> str:
+    """The terminal summary of backtesting `candidate` on leads since `since_ms`."""
+    return summary(run_backtest(settings, candidate_config(candidate), Window(since_ms)))
+
+
 def _backtest(args: argparse.Namespace) -> int:
     candidate = candidate_config(args.candidate)
     window = Window(args.since, args.until)

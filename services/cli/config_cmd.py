@@ -15,9 +15,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from services.cli.backtest_cmd import backtest_summary
 from services.cli.base import CommandError, Subparsers
 from services.leads.config_diff import config_changes
 from services.leads.config_errors import ConfigInvalid
+from services.leads.durations import parse_duration_ms
 from services.leads.events import RoutingConfigRecord
 from services.leads.routing_config import RoutingConfig
 from services.router.config_document import (
@@ -39,6 +41,10 @@ def register(subparsers: Subparsers) -> None:
     publish = actions.add_parser("publish", help="write FILE as the next version")
     publish.add_argument("file", type=Path)
     publish.add_argument("--by", default=None, help="who publishes (default: the OS user)")
+    publish.add_argument(
+        "--backtest", metavar="SPAN", help="backtest FILE over this much history (7d), then ask"
+    )
+    publish.add_argument("--yes", action="store_true", help="publish after --backtest unasked")
     publish.set_defaults(func=_publish)
     show = actions.add_parser("show", help="print the version in force (or --version N)")
     show.add_argument("--version", type=int, default=None)
@@ -102,6 +108,9 @@ def _count(n: int, one: str, many: str) -> str:
 def _publish(args: argparse.Namespace) -> int:
     text = _read(args.file)
     _parse(args.file, text)
+    if args.backtest is not None and not _backtest_accepted(args):
+        print("not published")
+        return 1
     by = args.by or _user()
     now_ms = time.time_ns() // 1_000_000
     result = publish_config(KafkaSettings(), text, published_by=by, now_ms=now_ms)
@@ -111,6 +120,22 @@ def _publish(args: argparse.Namespace) -> int:
     else:
         print(f"unchanged: version {record.version} already has this document")
     return 0
+
+
+def _backtest_accepted(args: argparse.Namespace) -> bool:
+    """Print the backtest of FILE over the last `--backtest` of history; whether to publish."""
+    try:
+        span_ms = parse_duration_ms(args.backtest)
+    except ValueError as exc:
+        raise CommandError(f"--backtest {args.backtest}: {exc}") from exc
+    print(backtest_summary(KafkaSettings(), args.file, time.time_ns() // 1_000_000 - span_ms))
+    if args.yes:
+        return True
+    try:
+        answer = input(f"publish {args.file} as the next version? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}
 
 
 def _user() -> str:

@@ -4,6 +4,9 @@ from `routing.config`, presence from `reps.presence`; and the same leads from ex
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,7 @@ from confluent_kafka import Producer
 from services.backtest.history import Skipped, file_leads
 from services.leads.events import Lead, PresenceStatus, RepPresence
 from services.leads.topics import Topic
-from services.router.config_source import publish_config
+from services.router.config_source import publish_config, read_published
 from services.streaming.codec import AvroCodec
 from services.streaming.settings import KafkaSettings
 from tests.integration.router.router_io import publish_presence
@@ -112,3 +115,28 @@ def test_avro_container_export_reads_as_the_same_leads(tmp_path: Path) -> None:
     skipped = Skipped()
     read = [item.lead for item in file_leads(path, skipped)]
     assert read == _leads() and skipped.count == 0
+
+
+def test_config_publish_with_backtest_prints_the_summary_and_asks_first(
+    topics: KafkaSettings, tmp_path: Path
+) -> None:
+    publish_config(topics, yaml.safe_dump(_doc(["DE"])), published_by="test", now_ms=1)
+    _produce(topics, _leads())
+    candidate = tmp_path / "candidate.yaml"
+    candidate.write_text(yaml.safe_dump(_doc(["DE", "AT"])))
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": topics.bootstrap_servers,
+           "KAFKA_TOPIC_PREFIX": topics.topic_prefix}  # fmt: skip
+    declined = subprocess.run(
+        [sys.executable, "-m", "services.cli", "config", "publish", str(candidate),
+         "--backtest", "3650d"],
+        env=env, input="n\n", capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert declined.returncode == 1, declined.stdout + declined.stderr
+    assert "leads that would move:     3" in declined.stdout
+    assert "not published" in declined.stdout
+    assert sorted(read_published(topics)) == [1]
+
+    accepted = cli(topics, "config", "publish", str(candidate), "--backtest", "3650d", "--yes")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert "leads that would move:     3" in accepted.stdout
+    assert sorted(read_published(topics)) == [1, 2]
