@@ -1,7 +1,8 @@
 """`leadrouter replay --from-beginning`: decide the logged requests again and report differences.
 
-Reads every published config version, the whole `reps.presence` log, `routing.requests` and
-`leads.assignments` (read_committed, each to its high watermark), re-runs the decisions
+Reads every published config version, the whole `reps.presence` log, `leads.inbound`,
+`routing.requests` and `leads.assignments` (read_committed, each to its high watermark),
+re-runs triage (services/router/triage_replay.py) and the decisions
 (services/router/replay.py), each with the config version and the `reps.presence` position its
 recorded output names, writes them to a scratch topic (`--into`, default
 `replay.<UTC time>`), and prints how many match the recorded ones byte for byte and what differs
@@ -34,6 +35,7 @@ from services.router.config_document import parse_config_text
 from services.router.config_source import read_published
 from services.router.presence import PresenceLog
 from services.router.replay import LoggedRecord, Recorded, Replayed, ReplayReport, replay
+from services.router.triage_replay import replay_triage, triage_requests
 from services.streaming.admin import create_topics
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import DecodeError, TransientError
@@ -61,11 +63,14 @@ def _replay(args: argparse.Namespace) -> int:
         presence = _presence(read_log(settings, Topic.REPS_PRESENCE))
         requests = read_log(settings, Topic.ROUTING_REQUESTS)
         assignments = [r.value for r in read_log(settings, Topic.ASSIGNMENTS) if r.value]
+        inbound = read_log(settings, Topic.INBOUND)
     except KafkaException as exc:
         raise TransientError(f"reading the logs failed: {exc}") from exc
     if not configs:
         raise CommandError("no valid routing config version is published: nothing to decide with")
-    report = replay(requests, configs, presence, Recorded(assignments, _onward(requests)))
+    recorded = Recorded(assignments, _onward(requests))
+    report = replay(requests, configs, presence, recorded)
+    replay_triage(inbound, configs, recorded, triage_requests(requests), report)
     stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S")
     into = args.into or settings.topic(f"replay.{stamp}")
     _write(settings, into, report.outputs)
@@ -180,6 +185,9 @@ def _print(report: ReplayReport, into: str, show: int, *, starts_late: bool) -> 
     print(f"  identical to the recorded ones: {same}")
     print(f"  different:                      {len(report.differences)}")
     print(f"  with no recorded decision:      {len(report.unrecorded)}")
+    triaged = [o for o in report.outputs if o.kind == "triage"]
+    print(f"  of them triage requests:        {len(triaged)} "
+          f"({sum(o.same for o in triaged)} identical)")  # fmt: skip
     if report.undecodable:
         print(f"  undecodable requests skipped:   {len(report.undecodable)} (dead-lettered live)")
     if report.unpositioned:
@@ -196,7 +204,7 @@ def _print(report: ReplayReport, into: str, show: int, *, starts_late: bool) -> 
             fields = _differing(codec.decode(output.value), codec.decode(output.recorded))
             print(f"  {output.request_id}: {', '.join(fields)} differ")
         else:
-            print(f"  {output.request_id}: the fallback request differs")
+            print(f"  {output.request_id}: the {output.kind} request differs")
 
 
 def _differing(replayed: Assignment, recorded: Assignment) -> list[str]:

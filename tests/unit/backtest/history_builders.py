@@ -24,6 +24,7 @@ from services.router.identity_state import IdentityState
 from services.router.metrics import RouterMetrics
 from services.router.ownership import OwnerFact
 from services.router.presence import PresenceBook, PresenceView
+from services.router.replay import LoggedRecord
 from services.router.rotation import RotationRecord
 from services.router.rotation_serde import rotation_serde
 from services.router.triage import TriageHandler, TriageTopics, identity_serde
@@ -84,8 +85,19 @@ class History:
         return ConfigTimeline({1: (0, versioned(1)), 2: (self.switch_at_ms, versioned(2))})
 
 
-def record(history: History) -> list[Assignment | None]:
-    """Each lead's Assignment as the router's handlers decide it (None: dropped as a duplicate)."""
+@dataclass
+class Recording:
+    """What the handlers did: each lead's Assignment (None: dropped as a duplicate), and the
+    logs a replay reads back."""
+
+    decided: list[Assignment | None] = field(default_factory=list)
+    inbound: list[LoggedRecord] = field(default_factory=list)
+    requests: list[LoggedRecord] = field(default_factory=list)
+    assignments: list[bytes] = field(default_factory=list)
+
+
+def record(history: History) -> Recording:
+    """Push `history` through the router's handlers, one lead per transaction."""
     current: list[VersionedConfig] = [versioned(1)]
     owners: dict[str, OwnerFact] = {}
     book = PresenceBook()
@@ -106,7 +118,8 @@ def record(history: History) -> list[Assignment | None]:
     )
     leads, facts, assignments = AvroCodec(Lead), AvroCodec(OwnerFact), AvroCodec(Assignment)
     book_seen: list[RepPresence] = []
-    decided: list[Assignment | None] = []
+    recording = Recording()
+    decided = recording.decided
     changes = iter(history.presence)
     pending = next(changes, None)
     for offset, item in enumerate(history.leads):
@@ -118,11 +131,13 @@ def record(history: History) -> list[Assignment | None]:
             current[0] = versioned(2)
         key = item.lead.identity_key.encode()
         inbound = InputRecord("leads.inbound", 0, offset, key, leads.encode(item.lead), item.at_ms)
+        recording.inbound.append(_logged(inbound))
         queue = triage(inbound)
         decided.append(None)
         while queue:
             out = queue.pop(0)
             request = InputRecord(TOPICS.requests, 0, offset, out.key, out.value, item.at_ms)
+            recording.requests.append(_logged(request))
             for output in assign.handle(request):
                 if output.topic == TOPICS.requests:
                     queue.append(output)  # a fallback: the next pool decides
@@ -131,11 +146,17 @@ def record(history: History) -> list[Assignment | None]:
                     owners[fact.subject] = fact
                 elif output.topic == TOPICS.assignments and output.value is not None:
                     decided[-1] = assignments.decode(output.value)
+                    recording.assignments.append(output.value)
         identity.flush()
         rotation.flush()
         identity.commit()
         rotation.commit()
-    return decided
+    return recording
+
+
+def _logged(record: InputRecord) -> LoggedRecord:
+    return LoggedRecord(record.topic, record.partition, record.offset, record.timestamp_ms,
+                        record.key, record.value)  # fmt: skip
 
 
 def comparable(assignment: Assignment) -> Assignment:

@@ -54,7 +54,7 @@ def _leads(countries: str) -> list[Inbound]:
 
 def test_backtest_of_the_configs_in_force_reproduces_the_recorded_decisions() -> None:
     history = History.generate(1_500)
-    recorded = record(history)
+    recorded = record(history).decided
     run = Run(history.timeline())
     replayed: list[Assignment | None] = []
     changes = sorted(history.presence, key=lambda c: c[0])
