@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.backtest import run_backtest_part
 from bench.broker import bench_broker, warm_up
 from bench.context import LeadCorpus, Run, Sizes
 from bench.decision_cost import run_decision_cost
@@ -41,6 +42,7 @@ PARTS: dict[str, Callable[[Run], None]] = {
     "sla": run_sla,
     "scaling": run_scaling,
     "decision": run_decision_cost,
+    "backtest": run_backtest_part,
 }
 
 

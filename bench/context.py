@@ -35,6 +35,8 @@ class Sizes:
     """Search for the highest sustained rate above the fixed ones (skipped in --quick)."""
     decisions: int
     """Decisions timed per pool size."""
+    backtest_leads: int = 1_000_000
+    """Generated leads the backtest part runs through both stages, twice."""
 
     @classmethod
     def full(cls) -> Sizes:
@@ -68,6 +70,7 @@ class Sizes:
             rate_seconds=2.0,
             search_rates=False,
             decisions=200,
+            backtest_leads=20_000,
         )
 
     def scaled(self, factor: float) -> Sizes:
@@ -80,6 +83,7 @@ class Sizes:
             "timers",
             "ingest_per_channel",
             "decisions",
+            "backtest_leads",
         )
         changes = {name: max(10, round(getattr(self, name) * factor)) for name in counts}
         return dataclasses.replace(self, **changes)
