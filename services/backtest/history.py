@@ -100,7 +100,7 @@ def _partition(
         consumer.assign([TopicPartition(topic, partition, start)])
         position = start
         while position < high:
-            batch = consumer.consume(500, timeout=1.0)
+            batch = consumer.consume(500, timeout=0.2)
             for m in batch:
                 if m.error():
                     raise TransientError(f"reading {topic}[{partition}]: {m.error()}")

@@ -3,12 +3,12 @@ from `routing.config`, presence from `reps.presence`; and the same leads from ex
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,14 @@ import yaml
 from confluent_kafka import Producer
 
 from services.backtest.history import Skipped, file_leads
+from services.cli.__main__ import main
 from services.leads.events import Lead, PresenceStatus, RepPresence
 from services.leads.topics import Topic
 from services.router.config_source import publish_config, read_published
 from services.streaming.codec import AvroCodec
 from services.streaming.settings import KafkaSettings
 from tests.integration.router.router_io import publish_presence, read_decisions
-from tests.integration.router.router_process import RouterProcess, cli
+from tests.integration.router.router_process import RouterProcess
 from tests.unit.router.config_builders import make_doc, make_lead, make_pool, make_rep
 
 pytestmark = pytest.mark.integration
@@ -52,6 +53,30 @@ def _leads() -> list[Lead]:
     ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def leadrouter(
+    topics: KafkaSettings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Done]:
+    """`leadrouter ARGS` in this process against the test's broker and topic prefix."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", topics.bootstrap_servers)
+    monkeypatch.setenv("KAFKA_TOPIC_PREFIX", topics.topic_prefix)
+
+    def run(*args: str, stdin: str = "") -> Done:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main(list(args))
+        out = capsys.readouterr()
+        return Done(code, out.out, out.err)
+
+    return run
+
+
 def _produce(settings: KafkaSettings, leads: list[Lead], *, at_record_time: bool = True) -> None:
     """Append `leads`, stamped with their receive time (or with the time of appending)."""
     codec = AvroCodec(Lead)
@@ -67,7 +92,7 @@ def _produce(settings: KafkaSettings, leads: list[Lead], *, at_record_time: bool
 
 
 def test_backtest_reads_the_broker_and_names_the_leads_the_candidate_moves(
-    topics: KafkaSettings, tmp_path: Path
+    topics: KafkaSettings, tmp_path: Path, leadrouter: Callable[..., Done]
 ) -> None:
     publish_config(topics, yaml.safe_dump(_doc(["DE"])), published_by="test", now_ms=1)
     bob_away = RepPresence(
@@ -78,7 +103,7 @@ def test_backtest_reads_the_broker_and_names_the_leads_the_candidate_moves(
     candidate = tmp_path / "candidate.yaml"
     candidate.write_text(yaml.safe_dump(_doc(["DE", "AT"])))
     out, page = tmp_path / "report.json", tmp_path / "report.html"
-    done = cli(topics, "backtest", str(candidate), "--json", str(out), "--html", str(page))
+    done = leadrouter("backtest", str(candidate), "--json", str(out), "--html", str(page))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "leads that would move:     3" in done.stdout
     data = json.loads(out.read_text())
@@ -88,24 +113,24 @@ def test_backtest_reads_the_broker_and_names_the_leads_the_candidate_moves(
     assert data["baseline"]["pools"] == {"dach": 3, "general": 5}
     assert "<svg" in page.read_text()
 
-    since = cli(topics, "backtest", str(candidate), "--since", "2026-11-23T06:02:00", "--json",
+    since = leadrouter("backtest", str(candidate), "--since", "2026-11-23T06:02:00", "--json",
                 str(out))  # fmt: skip
     assert since.returncode == 0, since.stdout + since.stderr
     assert [m["lead_id"] for m in json.loads(out.read_text())["moved"]] == ["L3", "L6"]
 
     export = tmp_path / "leads.jsonl"
     export.write_text("".join(lead.model_dump_json() + "\n" for lead in _leads()))
-    from_file = cli(topics, "backtest", str(candidate), "--input", str(export), "--json", str(out))
+    from_file = leadrouter("backtest", str(candidate), "--input", str(export), "--json", str(out))
     assert from_file.returncode == 0, from_file.stdout + from_file.stderr
     assert [m["lead_id"] for m in json.loads(out.read_text())["moved"]] == ["L1", "L3", "L6"]
 
 
 def test_backtest_refuses_an_invalid_candidate_naming_the_problem(
-    topics: KafkaSettings, tmp_path: Path
+    tmp_path: Path, leadrouter: Callable[..., Done]
 ) -> None:
     candidate = tmp_path / "candidate.yaml"
     candidate.write_text(yaml.safe_dump({**_doc(["DE"]), "default_pool": "nowhere"}))
-    done = cli(topics, "backtest", str(candidate))
+    done = leadrouter("backtest", str(candidate))
     assert done.returncode == 1
     assert "not a valid routing config" in done.stderr and "nowhere" in done.stderr
 
@@ -121,32 +146,26 @@ def test_avro_container_export_reads_as_the_same_leads(tmp_path: Path) -> None:
 
 
 def test_config_publish_with_backtest_prints_the_summary_and_asks_first(
-    topics: KafkaSettings, tmp_path: Path
+    topics: KafkaSettings, tmp_path: Path, leadrouter: Callable[..., Done]
 ) -> None:
     publish_config(topics, yaml.safe_dump(_doc(["DE"])), published_by="test", now_ms=1)
     _produce(topics, _leads())
     candidate = tmp_path / "candidate.yaml"
     candidate.write_text(yaml.safe_dump(_doc(["DE", "AT"])))
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": topics.bootstrap_servers,
-           "KAFKA_TOPIC_PREFIX": topics.topic_prefix}  # fmt: skip
-    declined = subprocess.run(
-        [sys.executable, "-m", "services.cli", "config", "publish", str(candidate),
-         "--backtest", "3650d"],
-        env=env, input="n\n", capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    declined = leadrouter("config", "publish", str(candidate), "--backtest", "3650d", stdin="n\n")
     assert declined.returncode == 1, declined.stdout + declined.stderr
     assert "leads that would move:     3" in declined.stdout
     assert "not published" in declined.stdout
     assert sorted(read_published(topics)) == [1]
 
-    accepted = cli(topics, "config", "publish", str(candidate), "--backtest", "3650d", "--yes")
+    accepted = leadrouter("config", "publish", str(candidate), "--backtest", "3650d", "--yes")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "leads that would move:     3" in accepted.stdout
     assert sorted(read_published(topics)) == [1, 2]
 
 
 def test_live_router_decisions_are_reproduced_by_replay_and_by_the_in_force_backtest(
-    topics: KafkaSettings, tmp_path: Path
+    topics: KafkaSettings, tmp_path: Path, leadrouter: Callable[..., Done]
 ) -> None:
     doc = _doc(["DE", "AT"])
     doc["pools"][0]["members"] = [{"rep": "ann"}, {"rep": "cy", "weight": 2}]
@@ -170,7 +189,7 @@ def test_live_router_decisions_are_reproduced_by_replay_and_by_the_in_force_back
         router.stop()
     assert len(decisions) == len(leads), router.logs()
 
-    replayed = cli(topics, "replay", "--from-beginning", "--into", topics.topic("replayed"))
+    replayed = leadrouter("replay", "--from-beginning", "--into", topics.topic("replayed"))
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert f"of them triage requests:        {len(leads)} ({len(leads)} identical)" in (
         replayed.stdout
@@ -179,7 +198,7 @@ def test_live_router_decisions_are_reproduced_by_replay_and_by_the_in_force_back
     in_force = tmp_path / "in_force.yaml"
     in_force.write_text(yaml.safe_dump(doc))
     out = tmp_path / "report.json"
-    done = cli(topics, "backtest", str(in_force), "--json", str(out))
+    done = leadrouter("backtest", str(in_force), "--json", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     data = json.loads(out.read_text())
     assert data["moved"] == []
