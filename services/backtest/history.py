@@ -21,15 +21,17 @@ from pydantic import ValidationError
 
 from services.backtest.backtest import Inbound
 from services.backtest.pipeline import ConfigTimeline
+from services.backtest.sla_projection import TouchTimes, touch_times
 from services.cli.replay_cmd import read_log
 from services.leads.config_errors import ConfigInvalid
-from services.leads.events import Lead, RepPresence
+from services.leads.events import Assignment, Lead, LeadActivity, RepPresence
 from services.leads.routing_config import VersionedConfig
 from services.leads.topics import Topic
 from services.router.app import presence_serde
 from services.router.config_document import parse_config_text
 from services.router.config_source import read_published
-from services.streaming.codec import AvroCodec
+from services.router.replay import LoggedRecord
+from services.streaming.codec import AvroCodec, M
 from services.streaming.errors import DecodeError, TransientError
 from services.streaming.settings import KafkaSettings
 
@@ -142,3 +144,20 @@ def presence_history(settings: KafkaSettings) -> list[tuple[int, RepPresence]]:
         if value is not None:
             changes.append((record.timestamp_ms, value))
     return changes
+
+
+def touch_history(settings: KafkaSettings) -> TouchTimes:
+    """Recorded times to first touch per rep, from `leads.assignments` and `leads.activity`."""
+    decisions, events = AvroCodec(Assignment), AvroCodec(LeadActivity)
+    return touch_times(
+        _decoded(read_log(settings, Topic.ASSIGNMENTS), decisions),
+        _decoded(read_log(settings, Topic.ACTIVITY), events),
+    )
+
+
+def _decoded(records: list[LoggedRecord], codec: AvroCodec[M]) -> Iterator[M]:
+    for record in records:
+        try:
+            yield codec.decode(record.value)
+        except DecodeError:
+            continue

@@ -14,6 +14,7 @@ from typing import Any
 
 from services.backtest.backtest import Outcome
 from services.backtest.compare import Tally, largest_deviation, shares
+from services.backtest.sla_projection import TouchTimes, projected_breaches
 from services.leads.routing_config import RoutingConfig
 
 START_STATE = "empty: both runs start with no identity memory, owners or rotation state"
@@ -28,7 +29,7 @@ def _when(ms: int | None) -> str | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
 
 
-def _run(tally: Tally, config: RoutingConfig) -> dict[str, Any]:
+def _run(tally: Tally, config: RoutingConfig, touch: TouchTimes | None) -> dict[str, Any]:
     rows = shares(tally, config)
     caps: Counter[str] = Counter()
     for (rep, reason), n in tally.cap_hits.items():
@@ -54,6 +55,9 @@ def _run(tally: Tally, config: RoutingConfig) -> dict[str, Any]:
         "assigned_outside_config": sorted(
             f"{pool}/{rep}" for pool, rep in tally.assigned if (pool, rep) not in _members(config)
         ),
+        "projected_sla_breaches": (
+            None if touch is None else projected_breaches(tally, config, touch)
+        ),
     }
 
 
@@ -61,7 +65,8 @@ def _members(config: RoutingConfig) -> set[tuple[str, str]]:
     return {(p.id, m.rep) for p in config.pools for m in p.members}
 
 
-def report_data(outcome: Outcome) -> dict[str, Any]:
+def report_data(outcome: Outcome, touch: TouchTimes | None = None) -> dict[str, Any]:
+    """`touch`: recorded times to first touch, for projected SLA breaches (None: not projected)."""
     c = outcome.comparison
     return {
         "window": {"first_lead": _when(outcome.first_ms), "last_lead": _when(outcome.last_ms)},
@@ -71,8 +76,8 @@ def report_data(outcome: Outcome) -> dict[str, Any]:
         "leads_before_first_config": outcome.before_first_config,
         "presence_changes_replayed": outcome.presence_changes,
         "candidate": {"content_hash": outcome.candidate.content_hash},
-        "baseline": _run(c.baseline, outcome.newest_in_force.config),
-        "candidate_run": _run(c.candidate, outcome.candidate.config),
+        "baseline": _run(c.baseline, outcome.newest_in_force.config, touch),
+        "candidate_run": _run(c.candidate, outcome.candidate.config, touch),
         "moved": [
             {
                 "lead_id": m.lead_id,
@@ -109,6 +114,7 @@ def summary(data: dict[str, Any], show: int = 10) -> str:
         f" ({len(data['newly_fallback'])} newly)",
         f"  capacity-cap skips:        {sum(base['cap_hits'].values())} -> "
         f"{sum(cand['cap_hits'].values())}",
+        *_breaches(base, cand),
         "  pool                 leads before -> after   largest share deviation before -> after",
     ]
     for pool in sorted(set(base["pools"]) | set(cand["pools"])):
@@ -126,6 +132,17 @@ def summary(data: dict[str, Any], show: int = 10) -> str:
     if len(data["moved"]) > show:
         lines.append(f"  ... and {len(data['moved']) - show} more (see --json or --html)")
     return "\n".join(lines)
+
+
+def _breaches(base: dict[str, Any], cand: dict[str, Any]) -> list[str]:
+    before, after = base["projected_sla_breaches"], cand["projected_sla_breaches"]
+    if before is None or after is None:
+        return []
+    total = [sum(v for k, v in run.items() if not k.startswith("no_")) for run in (before, after)]
+    return [
+        f"  projected SLA breaches:    {total[0]:.0f} -> {total[1]:.0f} (from recorded first "
+        f"touch; {after['no_history']} leads of reps with no history)"
+    ]
 
 
 def _pct(value: float | None) -> str:

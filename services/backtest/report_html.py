@@ -31,6 +31,9 @@ def render(data: dict[str, Any]) -> str:
         ("via fallback", base["fell_back"], cand["fell_back"]),
         ("cap skips", sum(base["cap_hits"].values()), sum(cand["cap_hits"].values())),
     ]
+    if base.get("projected_sla_breaches") and cand.get("projected_sla_breaches"):
+        before, after = (_breaches(run["projected_sla_breaches"]) for run in (base, cand))
+        cards.append(("projected SLA breaches", before, after))
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         "<title>leadrouter backtest</title><style>", _STYLE, "</style></head><body>",
@@ -55,6 +58,10 @@ def render(data: dict[str, Any]) -> str:
         "</ul></body></html>",
     ]
     return "".join(parts)
+
+
+def _breaches(projected: dict[str, float]) -> str:
+    return f"{sum(v for k, v in projected.items() if not k.startswith('no_')):.0f}"
 
 
 def _e(value: object) -> str:

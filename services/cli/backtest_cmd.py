@@ -24,6 +24,7 @@ from services.backtest.history import (
     file_leads,
     presence_history,
     topic_leads,
+    touch_history,
 )
 from services.backtest.report import report_data, summary
 from services.backtest.report_html import render
@@ -98,7 +99,7 @@ def run_backtest(
     outcome = backtest(
         leads, timeline, candidate, presence=presence_history(settings), window=window
     )
-    data = report_data(outcome)
+    data = report_data(outcome, touch_history(settings))
     data["unreadable_records"] = skipped.count
     data["seconds"] = round(time.monotonic() - started, 3)
     return data

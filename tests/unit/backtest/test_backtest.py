@@ -9,12 +9,20 @@ from services.backtest.backtest import Inbound, Window, backtest
 from services.backtest.pipeline import ConfigTimeline, Run
 from services.backtest.report import report_data, summary
 from services.backtest.report_html import render
-from services.leads.events import Assignment, PresenceStatus, RepPresence
+from services.backtest.sla_projection import touch_times
+from services.leads.events import (
+    ActivityType,
+    Assignment,
+    LeadActivity,
+    PresenceStatus,
+    RepPresence,
+)
 from services.leads.routing_config import VersionedConfig, parse_routing_config
 from services.router.presence import PresenceBook, PresenceView
 from tests.unit.backtest.history_builders import History, comparable, record
 from tests.unit.router.config_builders import make_doc, make_lead, make_pool, make_rep
 from tests.unit.router.decision_digest import config_document
+from tests.unit.sla_watcher.builders import make_assignment
 
 T0 = 1_795_413_600_000
 
@@ -153,3 +161,32 @@ def test_report_names_the_moved_leads_in_every_output() -> None:
 def test_the_digest_config_is_the_one_both_runs_start_from() -> None:
     # the candidate is parsed from the same document the in-force version 2 was
     assert parse_routing_config(config_document(2)) == History().timeline().newest.config
+
+
+def test_projected_sla_breaches_apply_each_reps_recorded_first_touch_times() -> None:
+    doc = _doc()
+    doc["sla_policies"] = [{"id": "fast", "first_touch": "10m"}]
+    doc["managers"] = [{"id": "meg", "name": "Meg", "email": "meg@example.com"}]
+    for pool in doc["pools"]:
+        pool["sla_policy"], pool["manager"] = "fast", "meg"
+    timeline = ConfigTimeline({1: (0, _versioned(1, doc))})
+    outcome = backtest(_leads("DEATDEAT"), timeline, _versioned(0, {**doc, "rules": []}))
+    recorded = [
+        make_assignment(f"old{n}", rep, decided_at_ms=T0 - 86_400_000 + n)
+        for n, rep in enumerate(["ann", "ann", "ann", "ann", "bob", "bob"])
+    ]
+    minutes = {"old0": 2, "old1": 5, "old2": 30, "old4": 1, "old5": 3}  # old3 never touched
+    activity = [
+        LeadActivity(activity_id=f"a{lead}", lead_id=lead, type=ActivityType.FIRST_TOUCH,
+                     rep_id=next(a.rep_id for a in recorded if a.lead_id == lead),
+                     occurred_at_ms=T0 - 86_400_000 + int(lead[3:]) + m * 60_000)
+        for lead, m in minutes.items()
+    ]  # fmt: skip
+    touch = touch_times(recorded, activity)
+    data = report_data(outcome, touch)
+    # in force: 2 leads to bob (never late), 2 to ann (half late); candidate: 4 to ann
+    assert data["baseline"]["projected_sla_breaches"] == {
+        "dach": 0.0, "general": 1.0, "no_history": 0, "no_policy": 0
+    }  # fmt: skip
+    assert data["candidate_run"]["projected_sla_breaches"]["general"] == 2.0
+    assert "projected SLA breaches:    1 -> 2" in summary(data)

@@ -13,6 +13,7 @@ PURE = [
     "services.backtest.compare",
     "services.backtest.report",
     "services.backtest.report_html",
+    "services.backtest.sla_projection",
 ]
 
 
