@@ -5,15 +5,17 @@
                                    └─ candidate run: the candidate config at every time
                                           └─ Comparison (counts, moved leads)
 
-The history is streamed: each lead goes through both runs and into the comparison, then is
-dropped, so memory holds the runs' state and the comparison, not the leads. Presence is
+Both start from empty state, or (`warm_up`) from the state the configs in force built over
+the leads before the window. The history is streamed: each lead goes through both runs and
+into the comparison, then is dropped, so memory holds the runs' state and the comparison,
+not the leads. Presence is
 replayed from `reps.presence`: a change is known from its record's time on, and both runs
 read the same book.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from services.backtest.compare import Comparison
@@ -54,6 +56,8 @@ class Outcome:
     last_ms: int | None
     before_first_config: int
     presence_changes: int
+    warmed: int = 0
+    """Leads before the window run under the configs in force only, to build the state."""
 
 
 def backtest(
@@ -63,24 +67,35 @@ def backtest(
     *,
     presence: Iterable[tuple[int, RepPresence]] = (),
     window: Window = Window(),
+    warm_up: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Outcome:
-    """Run `history` (in time order) under `timeline` and under `candidate`, from empty state.
+    """Run `history` (in time order) under `timeline` and under `candidate`, compared in
+    `window`. From empty state; with `warm_up`, the leads before the window go through the
+    configs in force alone, and the candidate starts from that state at the window's start.
 
     `presence`: (record time, change) in any order; it is sorted here (a compacted topic:
     bounded by reps, not history).
     """
-    baseline, trial = Run(timeline), Run(fixed(candidate))
+    baseline = Run(timeline)
+    trial: Run | None = None
     comparison = Comparison()
     changes = sorted(presence, key=lambda item: item[0])
     book = PresenceBook()
     view = PresenceView(book.status_at)
-    known = 0
+    known = warmed = 0
     first = last = None
-    for n, item in enumerate(_within(history, window), 1):
+    for n, item in enumerate(history, 1):
         while known < len(changes) and changes[known][0] <= item.at_ms:
             book.record(changes[known][1])
             known += 1
+        if not window.holds(item.at_ms):
+            early = window.since_ms is not None and item.at_ms < window.since_ms
+            if warm_up and early and trial is None:
+                baseline.route(item.lead, item.at_ms, view)
+                warmed += 1
+            continue
+        trial = trial or baseline.fork(fixed(candidate))
         first = item.at_ms if first is None else first
         last = item.at_ms
         comparison.add(
@@ -97,10 +112,5 @@ def backtest(
         last_ms=last,
         before_first_config=timeline.before_first,
         presence_changes=known,
+        warmed=warmed,
     )
-
-
-def _within(history: Iterable[Inbound], window: Window) -> Iterator[Inbound]:
-    for item in history:
-        if window.holds(item.at_ms):
-            yield item

@@ -6,9 +6,10 @@
 
 State is what the two services keep, held here as values in dicts: each person's identity
 memory, owner facts, each pool's rotation state and who holds each lead open. A run starts
-from empty state. It differs from the live router in what the loop adds around the code:
-owner facts reach triage at once (live, a commit later), there are no SLA reassignments or
-releases (so `max_open` only fills), and every decision sees presence as of its lead's time.
+from empty state, or forks another's. It differs from the live router in what the loop adds
+around the code: owner facts reach triage at once (live, a commit later), there are no SLA
+reassignments or releases (so `max_open` only fills), and every decision sees presence as of
+its lead's time.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ class Run:
     rotations: dict[str, RotationState] = field(default_factory=dict)
     holders: dict[tuple[str, str], str] = field(default_factory=dict)
     decided: int = 0
+
+    def fork(self, config_at: Callable[[int], VersionedConfig]) -> Run:
+        """A run that goes on from this one's state under other configs (state is values)."""
+        return Run(config_at, dict(self.identities), dict(self.owners), dict(self.rotations),
+                   dict(self.holders), self.decided)  # fmt: skip
 
     def route(self, lead: Lead, at_ms: int, presence: PresenceView) -> Routing:
         """Triage then assign `lead` as if its record had been appended at `at_ms`."""

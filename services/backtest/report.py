@@ -18,6 +18,10 @@ from services.backtest.sla_projection import TouchTimes, projected_breaches
 from services.leads.routing_config import RoutingConfig
 
 START_STATE = "empty: both runs start with no identity memory, owners or rotation state"
+WARMED = (
+    "the state at the window's start: the configs in force ran over the {} retained leads "
+    "before it, and the candidate starts from that state"
+)
 LIMITS = (
     "owner facts reach triage at once (the live router learns them a commit later)",
     "no SLA reassignments or releases are replayed, so max_open only fills",
@@ -70,7 +74,7 @@ def report_data(outcome: Outcome, touch: TouchTimes | None = None) -> dict[str, 
     c = outcome.comparison
     return {
         "window": {"first_lead": _when(outcome.first_ms), "last_lead": _when(outcome.last_ms)},
-        "start_state": START_STATE,
+        "start_state": START_STATE if not outcome.warmed else WARMED.format(outcome.warmed),
         "limits": list(LIMITS),
         "baseline_versions": outcome.baseline_versions,
         "leads_before_first_config": outcome.before_first_config,
@@ -105,7 +109,8 @@ def summary(data: dict[str, Any], show: int = 10) -> str:
     window = data["window"]
     lines = [
         f"backtest of {base['leads']} leads, {window['first_lead']} .. {window['last_lead']}",
-        f"  in force: config versions {data['baseline_versions']}; start state {START_STATE}",
+        f"  in force: config versions {data['baseline_versions']}",
+        f"  start state: {data['start_state']}",
         f"  presence changes replayed: {data['presence_changes_replayed']}",
         f"  leads that would move:     {len(data['moved'])} {data['moved_by_step'] or ''}",
         f"  unassigned:                {base['unassigned']} -> {cand['unassigned']}"

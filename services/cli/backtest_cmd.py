@@ -3,8 +3,9 @@
 Reads the leads of `leads.inbound` (or an exported file, `--input`: an Avro container file or
 JSON Lines of leads), the published versions of `routing.config` with their publish times, and
 `reps.presence`; runs triage and assign (the router's own code) twice in process, under the
-configs in force at each lead's time and under the candidate, both from empty state; and
-prints what would change. `--json` and `--html` write the full report.
+configs in force at each lead's time and under the candidate; and prints what would change.
+With `--since`, the leads before it build the state both runs start from (`--from-empty`:
+none). `--json` and `--html` write the full report.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def register(subparsers: Subparsers) -> None:
     command.add_argument("--since", type=_instant, help="first lead time (ISO 8601, UTC if bare)")
     command.add_argument("--until", type=_instant, help="leads before this time only")
     command.add_argument("--input", type=Path, help="leads from an export file (Avro or JSONL)")
+    command.add_argument("--from-empty", action="store_true",
+                         help="with --since: start both runs empty, not from the state the "
+                         "retained leads before it built")  # fmt: skip
     command.add_argument("--json", type=Path, help="write the full report as JSON here")
     command.add_argument("--html", type=Path, help="write the report as one HTML page here")
     command.add_argument("--show", type=int, default=10, help="moved leads to print (default 10)")
@@ -82,6 +86,8 @@ def run_backtest(
     candidate: VersionedConfig,
     window: Window,
     input_file: Path | None = None,
+    *,
+    from_empty: bool = False,
 ) -> dict[str, Any]:
     """The report data of one backtest (shared with `config publish --backtest`)."""
     try:
@@ -94,10 +100,15 @@ def run_backtest(
             raise CommandError(f"--input {input_file}: no such file")
         leads = file_leads(input_file, skipped)
     else:
-        leads = topic_leads(settings, skipped, window.since_ms)
+        leads = topic_leads(settings, skipped, window.since_ms if from_empty else None)
     started = time.monotonic()
     outcome = backtest(
-        leads, timeline, candidate, presence=presence_history(settings), window=window
+        leads,
+        timeline,
+        candidate,
+        presence=presence_history(settings),
+        window=window,
+        warm_up=not from_empty,
     )
     data = report_data(outcome, touch_history(settings))
     data["unreadable_records"] = skipped.count
@@ -113,7 +124,7 @@ def backtest_summary(settings: KafkaSettings, candidate: Path, since_ms: int) ->
 def _backtest(args: argparse.Namespace) -> int:
     candidate = candidate_config(args.candidate)
     window = Window(args.since, args.until)
-    data = run_backtest(KafkaSettings(), candidate, window, args.input)
+    data = run_backtest(KafkaSettings(), candidate, window, args.input, from_empty=args.from_empty)
     print(summary(data, args.show))
     if data["unreadable_records"]:
         print(f"  unreadable records skipped: {data['unreadable_records']}", file=sys.stderr)

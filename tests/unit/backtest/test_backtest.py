@@ -190,3 +190,19 @@ def test_projected_sla_breaches_apply_each_reps_recorded_first_touch_times() -> 
     }  # fmt: skip
     assert data["candidate_run"]["projected_sla_breaches"]["general"] == 2.0
     assert "projected SLA breaches:    1 -> 2" in summary(data)
+
+
+def test_warm_up_starts_the_candidate_from_the_state_at_the_windows_start() -> None:
+    doc = _doc()
+    doc["pools"][0]["members"] = [{"rep": "ann"}, {"rep": "cy"}]  # round robin: state matters
+    timeline = ConfigTimeline({1: (0, _versioned(1, doc))})
+    leads = _leads("USUSUSUSUSUS")
+    window = Window(since_ms=T0 + 3 * 60_000)
+    empty = backtest(leads, timeline, _versioned(0, doc), window=window)
+    warm = backtest(leads, timeline, _versioned(0, doc), window=window, warm_up=True)
+    assert empty.comparison.moved == [] and warm.comparison.moved == []
+    assert warm.warmed == 3 and empty.warmed == 0
+    # the first lead of the window goes to whoever's turn the warm-up left it at
+    assert warm.comparison.candidate.assigned == {("general", "cy"): 2, ("general", "ann"): 1}
+    assert empty.comparison.candidate.assigned == {("general", "ann"): 2, ("general", "cy"): 1}
+    assert "3 retained leads before it" in report_data(warm)["start_state"]
