@@ -68,6 +68,7 @@ def backtest(
     presence: Iterable[tuple[int, RepPresence]] = (),
     window: Window = Window(),
     warm_up: bool = False,
+    closes: Iterable[tuple[int, str]] = (),
     progress: Callable[[int], None] | None = None,
 ) -> Outcome:
     """Run `history` (in time order) under `timeline` and under `candidate`, compared in
@@ -75,7 +76,8 @@ def backtest(
     configs in force alone, and the candidate starts from that state at the window's start.
 
     `presence`: (record time, change) in any order; it is sorted here (a compacted topic:
-    bounded by reps, not history).
+    bounded by reps, not history). `closes`: (record time, lead id) of leads closed, in time
+    order, streamed beside the leads: each releases the lead's owner in both runs.
     """
     baseline = Run(timeline)
     trial: Run | None = None
@@ -85,10 +87,17 @@ def backtest(
     view = PresenceView(book.status_at)
     known = warmed = 0
     first = last = None
+    closing = iter(closes)
+    close = next(closing, None)
     for n, item in enumerate(history, 1):
         while known < len(changes) and changes[known][0] <= item.at_ms:
             book.record(changes[known][1])
             known += 1
+        while close is not None and close[0] <= item.at_ms:
+            for run in (baseline, trial):
+                if run is not None:
+                    run.close(close[1])
+            close = next(closing, None)
         if not window.holds(item.at_ms):
             early = window.since_ms is not None and item.at_ms < window.since_ms
             if warm_up and early and trial is None:

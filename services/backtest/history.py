@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import fastavro
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -31,11 +32,13 @@ from services.router.app import presence_serde
 from services.router.config_document import parse_config_text
 from services.router.config_source import read_published
 from services.router.replay import LoggedRecord
+from services.sla_watcher.activity_transitions import CLOSES
 from services.streaming.codec import AvroCodec, M
 from services.streaming.errors import DecodeError, TransientError
 from services.streaming.settings import KafkaSettings
 
 AVRO_MAGIC = b"Obj\x01"
+T = TypeVar("T")
 
 
 @dataclass
@@ -76,7 +79,39 @@ def topic_leads(
     settings: KafkaSettings, skipped: Skipped, since_ms: int | None = None
 ) -> Iterator[Inbound]:
     """`leads.inbound` (read_committed, to its high watermarks) merged by record time."""
-    topic = settings.topic(Topic.INBOUND)
+    codec = AvroCodec(Lead)
+
+    def parse(value: bytes | None, at_ms: int) -> Inbound | None:
+        try:
+            return Inbound(codec.decode(value), at_ms)
+        except DecodeError:
+            skipped.count += 1
+            return None
+
+    yield from _merged(settings, Topic.INBOUND, since_ms, parse)
+
+
+def topic_closes(settings: KafkaSettings) -> Iterator[tuple[int, str]]:
+    """(record time, lead id) of each lead closed in `leads.activity`, merged by record time."""
+    codec = AvroCodec(LeadActivity)
+
+    def parse(value: bytes | None, at_ms: int) -> tuple[int, str] | None:
+        try:
+            event = codec.decode(value)
+        except DecodeError:
+            return None
+        return (at_ms, event.lead_id) if event.type in CLOSES else None
+
+    yield from _merged(settings, Topic.ACTIVITY, None, parse)
+
+
+def _merged(
+    settings: KafkaSettings,
+    name: str,
+    since_ms: int | None,
+    parse: Callable[[bytes | None, int], T | None],
+) -> Iterator[T]:
+    topic = settings.topic(name)
     probe = Consumer(settings.reader())
     try:
         partitions = sorted(probe.list_topics(topic, timeout=10).topics[topic].partitions)
@@ -84,14 +119,17 @@ def topic_leads(
         raise TransientError(f"listing {topic}: {exc}") from exc
     finally:
         probe.close()
-    streams = [_partition(settings, topic, p, since_ms, skipped) for p in partitions]
-    yield from heapq.merge(*streams, key=lambda item: item.at_ms)
+    streams = [_partition(settings, topic, p, since_ms) for p in partitions]
+    for at_ms, value in heapq.merge(*streams, key=lambda item: item[0]):
+        parsed = parse(value, at_ms)
+        if parsed is not None:
+            yield parsed
 
 
 def _partition(
-    settings: KafkaSettings, topic: str, partition: int, since_ms: int | None, skipped: Skipped
-) -> Iterator[Inbound]:
-    codec = AvroCodec(Lead)
+    settings: KafkaSettings, topic: str, partition: int, since_ms: int | None
+) -> Iterator[tuple[int, bytes | None]]:
+    """(record time, value) of one partition in offset order, from `since_ms` (or the start)."""
     consumer = Consumer(settings.reader(**{"fetch.wait.max.ms": 10}))
     try:
         low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
@@ -107,12 +145,7 @@ def _partition(
                 if m.error():
                     raise TransientError(f"reading {topic}[{partition}]: {m.error()}")
                 position = (m.offset() or 0) + 1
-                try:
-                    lead = codec.decode(m.value())
-                except DecodeError:
-                    skipped.count += 1
-                    continue
-                yield Inbound(lead, m.timestamp()[1])
+                yield m.timestamp()[1], m.value()
             if not batch:  # transaction markers take offsets: ask where the consumer is
                 position = consumer.position([TopicPartition(topic, partition)])[0].offset
     except KafkaException as exc:

@@ -8,8 +8,8 @@ State is what the two services keep, held here as values in dicts: each person's
 memory, owner facts, each pool's rotation state and who holds each lead open. A run starts
 from empty state, or forks another's. It differs from the live router in what the loop adds
 around the code: owner facts reach triage at once (live, a commit later), there are no SLA
-reassignments or releases (so `max_open` only fills), and every decision sees presence as of
-its lead's time.
+reassignments (a closed lead is released, as the watcher would), and every decision sees
+presence as of its lead's time.
 """
 
 from __future__ import annotations
@@ -57,11 +57,21 @@ class Run:
     rotations: dict[str, RotationState] = field(default_factory=dict)
     holders: dict[tuple[str, str], str] = field(default_factory=dict)
     decided: int = 0
+    open_in: dict[str, str] = field(default_factory=dict)
+    """Lead id -> the pool it is held open in (one at a time: a fallback holds nothing)."""
 
     def fork(self, config_at: Callable[[int], VersionedConfig]) -> Run:
         """A run that goes on from this one's state under other configs (state is values)."""
         return Run(config_at, dict(self.identities), dict(self.owners), dict(self.rotations),
-                   dict(self.holders), self.decided)  # fmt: skip
+                   dict(self.holders), self.decided, dict(self.open_in))  # fmt: skip
+
+    def close(self, lead_id: str) -> None:
+        """The lead was closed: its owner has one fewer open lead (the watcher's release)."""
+        pool_id = self.open_in.pop(lead_id, None)
+        if pool_id is None:
+            return
+        rep_id = self.holders.pop((pool_id, lead_id))
+        self.rotations[pool_id] = self.rotations[pool_id].release(rep_id)
 
     def route(self, lead: Lead, at_ms: int, presence: PresenceView) -> Routing:
         """Triage then assign `lead` as if its record had been appended at `at_ms`."""
@@ -93,9 +103,11 @@ class Run:
             )
             self.rotations[pool_id] = decision.state
             if decision.holder is None:
-                self.holders.pop(lead_key, None)
+                if self.holders.pop(lead_key, None) is not None:
+                    self.open_in.pop(request.lead_id, None)
             else:
                 self.holders[lead_key] = decision.holder
+                self.open_in[request.lead_id] = pool_id
             if isinstance(decision, Decided):
                 self._learn_owner(decision.assignment)
                 return decision.assignment

@@ -24,7 +24,7 @@ WARMED = (
 )
 LIMITS = (
     "owner facts reach triage at once (the live router learns them a commit later)",
-    "no SLA reassignments or releases are replayed, so max_open only fills",
+    "closed leads (leads.activity) free their owner's capacity; SLA reassignments are not replayed",
     "presence is as recorded in reps.presence at each lead's time, for both runs",
 )
 

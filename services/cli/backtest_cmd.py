@@ -24,6 +24,7 @@ from services.backtest.history import (
     config_history,
     file_leads,
     presence_history,
+    topic_closes,
     topic_leads,
     touch_history,
 )
@@ -109,6 +110,7 @@ def run_backtest(
         presence=presence_history(settings),
         window=window,
         warm_up=not from_empty,
+        closes=topic_closes(settings),
     )
     data = report_data(outcome, touch_history(settings))
     data["unreadable_records"] = skipped.count

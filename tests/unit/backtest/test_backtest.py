@@ -206,3 +206,14 @@ def test_warm_up_starts_the_candidate_from_the_state_at_the_windows_start() -> N
     assert warm.comparison.candidate.assigned == {("general", "cy"): 2, ("general", "ann"): 1}
     assert empty.comparison.candidate.assigned == {("general", "ann"): 2, ("general", "cy"): 1}
     assert "3 retained leads before it" in report_data(warm)["start_state"]
+
+
+def test_a_closed_lead_frees_its_owners_capacity_in_both_runs() -> None:
+    capped = [make_rep("ann"), make_rep("bob", max_open=1), make_rep("cy")]
+    timeline = ConfigTimeline({1: (0, _versioned(1, _doc(reps=capped)))})
+    leads = _leads("DEDEDE")
+    closes = [(T0 + 90_000, "L0")]  # L0 closed between L1 and L2
+    outcome = backtest(leads, timeline, _versioned(0, _doc(reps=capped)), closes=closes)
+    base = outcome.comparison.baseline
+    assert base.assigned == {("dach", "bob"): 2, ("spare", "cy"): 1}  # L1 fell back, L2 did not
+    assert base.cap_hits[("bob", "max_open")] == 1
