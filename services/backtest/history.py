@@ -1,10 +1,13 @@
-"""Where the history comes from: `leads.inbound`, `routing.config` and `reps.presence` on the
-broker, or an exported file of leads (Avro object container file, or JSON Lines).
+"""Where the history comes from: `leads.inbound`, `routing.config`, `reps.presence` and
+`leads.activity` on the broker, or an exported file of leads (Avro object container file, or
+JSON Lines).
 
-Leads are yielded in time order and never held: a topic's partitions are each read in offset
-order and merged by record time (a heap of one record per partition); a file is read as
-written (an export is in time order) with each lead's `received_at_ms` as its time.
+Leads and closes are yielded in time order and never held: a topic's partitions are each read
+in offset order and merged by record time (a heap of one record per partition); a file is read
+as written (an export is in time order) with each lead's `received_at_ms` as its time.
 Records that do not decode are skipped and counted, as the live router dead-lettered them.
+Two reads are held whole: `reps.presence` (compacted, bounded by reps) and, for the SLA
+projection, `leads.assignments` with `leads.activity` (bounded by retention, not streamed yet).
 """
 
 from __future__ import annotations
