@@ -6,8 +6,8 @@ Leads and closes are yielded in time order and never held: a topic's partitions 
 in offset order and merged by record time (a heap of one record per partition); a file is read
 as written (an export is in time order) with each lead's `received_at_ms` as its time.
 Records that do not decode are skipped and counted, as the live router dead-lettered them.
-Two reads are held whole: `reps.presence` (compacted, bounded by reps) and, for the SLA
-projection, `leads.assignments` with `leads.activity` (bounded by retention, not streamed yet).
+One read is held whole: `reps.presence` (compacted, bounded by reps). For the SLA projection,
+`leads.assignments` and `leads.activity` are streamed merged, holding only untouched leads.
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ from services.leads.topics import Topic
 from services.router.app import presence_serde
 from services.router.config_document import parse_config_text
 from services.router.config_source import read_published
-from services.router.replay import LoggedRecord
 from services.sla_watcher.activity_transitions import CLOSES
-from services.streaming.codec import AvroCodec, M
+from services.streaming.codec import AvroCodec
 from services.streaming.errors import DecodeError, TransientError
 from services.streaming.settings import KafkaSettings
 
 AVRO_MAGIC = b"Obj\x01"
 T = TypeVar("T")
+Recorded = Assignment | LeadActivity
 
 
 @dataclass
@@ -183,17 +183,23 @@ def presence_history(settings: KafkaSettings) -> list[tuple[int, RepPresence]]:
 
 
 def touch_history(settings: KafkaSettings) -> TouchTimes:
-    """Recorded times to first touch per rep, from `leads.assignments` and `leads.activity`."""
+    """Recorded times to first touch per rep: `leads.assignments` and `leads.activity` merged
+    by record time and streamed."""
     decisions, events = AvroCodec(Assignment), AvroCodec(LeadActivity)
-    return touch_times(
-        _decoded(read_log(settings, Topic.ASSIGNMENTS), decisions),
-        _decoded(read_log(settings, Topic.ACTIVITY), events),
-    )
 
-
-def _decoded(records: list[LoggedRecord], codec: AvroCodec[M]) -> Iterator[M]:
-    for record in records:
+    def parse_assignment(value: bytes | None, at_ms: int) -> tuple[int, Recorded] | None:
         try:
-            yield codec.decode(record.value)
+            return at_ms, decisions.decode(value)
         except DecodeError:
-            continue
+            return None
+
+    def parse_activity(value: bytes | None, at_ms: int) -> tuple[int, Recorded] | None:
+        try:
+            return at_ms, events.decode(value)
+        except DecodeError:
+            return None
+
+    assigned = _merged(settings, Topic.ASSIGNMENTS, None, parse_assignment)
+    touched = _merged(settings, Topic.ACTIVITY, None, parse_activity)
+    merged = heapq.merge(assigned, touched, key=lambda item: item[0])
+    return touch_times(event for _at, event in merged)

@@ -38,21 +38,27 @@ class TouchTimes:
         return 1 - bisect_right(found, deadline_ms) / len(found)
 
 
-def touch_times(assignments: Iterable[Assignment], activity: Iterable[LeadActivity]) -> TouchTimes:
-    """Each rep's times to first touch, from the recorded decisions and activity."""
-    touched: dict[tuple[str, str], int] = {}
-    for event in activity:
-        if event.type is ActivityType.FIRST_TOUCH and event.rep_id is not None:
-            key = (event.lead_id, event.rep_id)
-            touched[key] = min(touched.get(key, NEVER), event.occurred_at_ms)
+def touch_times(events: Iterable[Assignment | LeadActivity]) -> TouchTimes:
+    """Each rep's times to first touch from the recorded decisions and activity, read as one
+    stream in record-time order: only leads assigned and not yet touched are held."""
+    waiting: dict[tuple[str, str], int] = {}
     samples: dict[str, list[int]] = {}
-    for a in sorted(assignments, key=lambda a: a.decided_at_ms):
-        if a.outcome is not Outcome.ASSIGNED or a.rep_id is None:
-            continue
-        at = touched.get((a.lead_id, a.rep_id))
-        kept = samples.setdefault(a.rep_id, [])
-        kept.append(NEVER if at is None else max(0, at - a.decided_at_ms))
+
+    def sample(rep_id: str, ms: int) -> None:
+        kept = samples.setdefault(rep_id, [])
+        kept.append(ms)
         del kept[:-SAMPLES_PER_REP]
+
+    for event in events:
+        if isinstance(event, Assignment):
+            if event.outcome is Outcome.ASSIGNED and event.rep_id is not None:
+                waiting[(event.lead_id, event.rep_id)] = event.decided_at_ms
+        elif event.type is ActivityType.FIRST_TOUCH and event.rep_id is not None:
+            decided = waiting.pop((event.lead_id, event.rep_id), None)
+            if decided is not None:
+                sample(event.rep_id, max(0, event.occurred_at_ms - decided))
+    for _lead, rep_id in waiting:  # never touched: later than any deadline
+        sample(rep_id, NEVER)
     return TouchTimes({rep: sorted(found) for rep, found in samples.items()})
 
 

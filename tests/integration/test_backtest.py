@@ -19,7 +19,7 @@ from confluent_kafka import Producer
 
 from services.backtest.history import Skipped, file_leads
 from services.cli.__main__ import main
-from services.leads.events import Lead, PresenceStatus, RepPresence
+from services.leads.events import ActivityType, Lead, LeadActivity, PresenceStatus, RepPresence
 from services.leads.topics import Topic
 from services.router.config_source import publish_config, read_published
 from services.streaming.codec import AvroCodec
@@ -195,6 +195,15 @@ def test_live_router_decisions_are_reproduced_by_replay_and_by_the_in_force_back
         replayed.stdout
     )
 
+    touch = AvroCodec(LeadActivity)
+    producer = Producer(topics.producer())
+    for d in decisions[:5]:  # touched 3 minutes after the decision, by the owner
+        event = LeadActivity(activity_id=f"t-{d.lead_id}", lead_id=d.lead_id,
+                             type=ActivityType.FIRST_TOUCH, rep_id=d.rep_id,
+                             occurred_at_ms=d.decided_at_ms + 180_000)  # fmt: skip
+        producer.produce(topics.topic(Topic.ACTIVITY), key=d.lead_id, value=touch.encode(event))
+    assert producer.flush(30) == 0
+
     in_force = tmp_path / "in_force.yaml"
     in_force.write_text(yaml.safe_dump(doc))
     out = tmp_path / "report.json"
@@ -205,3 +214,5 @@ def test_live_router_decisions_are_reproduced_by_replay_and_by_the_in_force_back
     live = Counter(f"{d.pool_id}/{d.rep_id}" for d in decisions if d.rep_id)
     backtested = {f"{r['pool']}/{r['rep']}": r["leads"] for r in data["baseline"]["reps"]}
     assert {k: v for k, v in backtested.items() if v} == dict(live)
+    # no pool has an SLA policy: every lead is counted apart, none guessed
+    assert data["baseline"]["projected_sla_breaches"]["no_policy"] == len(leads)

@@ -182,7 +182,7 @@ def test_projected_sla_breaches_apply_each_reps_recorded_first_touch_times() -> 
                      occurred_at_ms=T0 - 86_400_000 + int(lead[3:]) + m * 60_000)
         for lead, m in minutes.items()
     ]  # fmt: skip
-    touch = touch_times(recorded, activity)
+    touch = touch_times([*recorded, *activity])  # in record-time order
     data = report_data(outcome, touch)
     # in force: 2 leads to bob (never late), 2 to ann (half late); candidate: 4 to ann
     assert data["baseline"]["projected_sla_breaches"] == {
