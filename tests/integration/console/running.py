@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 import httpx
-from confluent_kafka import OFFSET_BEGINNING, Consumer, IsolationLevel, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    IsolationLevel,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
@@ -79,6 +88,9 @@ def build_console(kafka: KafkaSettings, db: Path) -> Console:
     return Console(app, projection, registry, writer, server)
 
 
+_LEADERLESS = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE)
+
+
 def written(kafka: KafkaSettings) -> int:
     """Committed records on routing.requests, reps.presence and admin.audit together."""
     admin = AdminClient(kafka.admin())
@@ -90,8 +102,17 @@ def written(kafka: KafkaSettings) -> int:
         for name in names
         for p in metadata.topics[name].partitions
     }
-    futures = admin.list_offsets(asked)
-    return sum(f.result().offset for f in futures.values())
+    deadline = time.monotonic() + 30
+    while True:  # just after the topics are made, a partition's leader may not be elected yet
+        try:
+            futures = admin.list_offsets(asked)
+            return sum(f.result().offset for f in futures.values())
+        except KafkaException as exc:
+            error = exc.args[0]
+            settling = error.retriable() or error.code() in _LEADERLESS
+            if not settling or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def read_all(kafka: KafkaSettings, topic: Topic, model: type[M]) -> list[M]:
