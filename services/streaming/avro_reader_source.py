@@ -56,7 +56,7 @@ class _Source(Source):
         elif kind == "enum":
             self._enum(schema["symbols"], target, indent)
         else:
-            self._primitive(kind, schema, target, indent)
+            self._primitive(kind, target, indent)
 
     def record(self, schema: Mapping[str, Any], target: str, indent: int) -> None:
         names = []
@@ -96,7 +96,7 @@ class _Source(Source):
             self.emit(indent + 2, f"{target}.append({item})")
         else:
             key = self.fresh("m")
-            self._primitive("string", "string", key, indent + 2)
+            self._sized("string", key, indent + 2)
             self.value(schema["values"], item, indent + 2)
             self.emit(indent + 2, f"{target}[{key}] = {item}")
         self.emit(indent + 1, f"{count}, pos = read_block_count(data, pos)")
@@ -118,15 +118,19 @@ class _Source(Source):
         self.emit(indent, "else:")
         self.emit(indent + 1, f"{target}, pos = read_long(data, pos)")
 
-    def _primitive(self, kind: str, schema: Any, target: str, indent: int) -> None:
-        if kind == "string":
-            end = self.fresh("end")
-            self.emit(indent, f"{end} = pos + 1 + (data[pos] >> 1)")
-            self.emit(indent, f"if data[pos] < 0x80 and not data[pos] & 1 and {end} <= size:")
-            self.emit(indent + 1, f"{target} = data[pos + 1 : {end}].decode()")
-            self.emit(indent + 1, f"pos = {end}")
-            self.emit(indent, "else:")
-            self.emit(indent + 1, f"{target}, pos = read_string(data, pos)")
+    def _sized(self, kind: str, target: str, indent: int) -> None:
+        """A string or bytes: a one-byte length read in place, anything else long-hand."""
+        end, text = self.fresh("end"), kind == "string"
+        self.emit(indent, f"{end} = pos + 1 + (data[pos] >> 1)")
+        self.emit(indent, f"if data[pos] < 0x80 and not data[pos] & 1 and {end} <= size:")
+        self.emit(indent + 1, f"{target} = data[pos + 1 : {end}]{'.decode()' if text else ''}")
+        self.emit(indent + 1, f"pos = {end}")
+        self.emit(indent, "else:")
+        self.emit(indent + 1, f"{target}, pos = read_{kind}(data, pos)")
+
+    def _primitive(self, kind: str, target: str, indent: int) -> None:
+        if kind in ("string", "bytes"):
+            self._sized(kind, target, indent)
         elif kind in ("int", "long"):
             self._long(target, indent)
         elif kind == "boolean":
@@ -135,14 +139,6 @@ class _Source(Source):
         elif kind in ("double", "float"):
             self.emit(indent, f"{target} = unpack_{kind}(data, pos)[0]")
             self.emit(indent, f"pos += {8 if kind == 'double' else 4}")
-        elif kind == "bytes":
-            end = self.fresh("end")
-            self.emit(indent, f"{end} = pos + 1 + (data[pos] >> 1)")
-            self.emit(indent, f"if data[pos] < 0x80 and not data[pos] & 1 and {end} <= size:")
-            self.emit(indent + 1, f"{target} = data[pos + 1 : {end}]")
-            self.emit(indent + 1, f"pos = {end}")
-            self.emit(indent, "else:")
-            self.emit(indent + 1, f"{target}, pos = read_bytes(data, pos)")
         elif kind == "null":
             self.emit(indent, f"{target} = None")
         else:
