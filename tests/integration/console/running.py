@@ -102,11 +102,19 @@ def written(kafka: KafkaSettings) -> int:
         for name in names
         for p in metadata.topics[name].partitions
     }
+    return sum(latest_offsets(admin, asked).values())
+
+
+def latest_offsets(
+    admin: AdminClient, asked: dict[TopicPartition, OffsetSpec], **options: object
+) -> dict[TopicPartition, int]:
+    """`list_offsets`, asked again while a partition has no leader yet (just after the topics
+    are made, on a loaded machine, the broker answers NOT_LEADER_FOR_PARTITION for a while)."""
     deadline = time.monotonic() + 30
-    while True:  # just after the topics are made, a partition's leader may not be elected yet
+    while True:
         try:
-            futures = admin.list_offsets(asked)
-            return sum(f.result().offset for f in futures.values())
+            futures = admin.list_offsets(asked, **options)
+            return {tp: f.result().offset for tp, f in futures.items()}
         except KafkaException as exc:
             error = exc.args[0]
             settling = error.retriable() or error.code() in _LEADERLESS
@@ -127,12 +135,8 @@ def read_messages(kafka: KafkaSettings, topic: Topic) -> list[Message]:
     name = kafka.topic(topic)
     partitions = admin.list_topics(timeout=10).topics[name].partitions
     asked = {TopicPartition(name, p): OffsetSpec.latest() for p in partitions}  # type: ignore[no-untyped-call]
-    ends = {
-        tp.partition: f.result().offset
-        for tp, f in admin.list_offsets(
-            asked, isolation_level=IsolationLevel.READ_COMMITTED
-        ).items()
-    }
+    offsets = latest_offsets(admin, asked, isolation_level=IsolationLevel.READ_COMMITTED)
+    ends = {tp.partition: offset for tp, offset in offsets.items()}
     consumer = Consumer(kafka.reader())
     consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for p in partitions])
     found: list[Message] = []
