@@ -3,10 +3,12 @@ every process `up` started, from another shell (here: another process)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +19,17 @@ from services.streaming.settings import KafkaSettings
 from tests.e2e.processes import MARK, free_ports, marked_pids
 
 pytestmark = [pytest.mark.e2e]
+
+
+def ready_within(url: str, seconds: float) -> bool:
+    """Whether `url` answers 200 before `seconds` pass (asked every 0.2 s)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=5).status_code == 200:
+                return True
+        time.sleep(0.2)
+    return False
 
 
 def test_up_serves_the_front_doors_and_down_stops_everything_it_started(
@@ -58,7 +71,9 @@ def test_up_serves_the_front_doors_and_down_stops_everything_it_started(
         assert len(marked_pids(mark)) == 5
         assert httpx.get(f"http://127.0.0.1:{http}/readyz", timeout=5).status_code == 200
         assert f"http://127.0.0.1:{console}/  (demo login: token lrc_" in up.stdout
-        assert httpx.get(f"http://127.0.0.1:{m4}/readyz", timeout=5).status_code == 200
+        # `up` returns once the notifier serves metrics; ready means its partitions are
+        # assigned and its deliveries restored, a moment later
+        assert ready_within(f"http://127.0.0.1:{m4}/readyz", seconds=60)
         sent = leadrouter("lead", "send", "--channel", "form", "--country", "DE")
         assert sent.returncode == 0 and sent.stdout.startswith("accepted (202) form lead")
         again = leadrouter("up")
