@@ -17,12 +17,10 @@ from functools import cache
 from confluent_kafka import (
     OFFSET_BEGINNING,
     Consumer,
-    IsolationLevel,
     KafkaError,
     KafkaException,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
 from services.console.projection import Applied, Projection, Record
 from services.leads.events import (
@@ -36,6 +34,7 @@ from services.leads.events import (
     RoutingRequest,
 )
 from services.leads.topics import Topic
+from services.streaming.admin import end_offsets
 from services.streaming.arrivals import arrivals
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import DecodeError, TransientError
@@ -131,16 +130,8 @@ class Projector:
     def end_offsets(self) -> dict[tuple[str, int], int]:
         """Per assigned partition, the offset a read_committed reader reaches today (the last
         stable offset), asked of the broker in one request."""
-        admin = AdminClient(self.settings.admin())
-        asked = {TopicPartition(tp.topic, tp.partition): OffsetSpec.latest()  # type: ignore[no-untyped-call]
-                 for tp in self.partitions}  # fmt: skip
-        try:
-            futures = admin.list_offsets(
-                asked, isolation_level=IsolationLevel.READ_COMMITTED, request_timeout=10
-            )
-            return {(tp.topic, tp.partition): f.result().offset for tp, f in futures.items()}
-        except KafkaException as exc:
-            raise TransientError(f"cannot read the topics' end offsets: {exc}") from exc
+        ends = end_offsets(self.settings, self.partitions)
+        return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
     def reached(self, targets: dict[tuple[str, int], int]) -> bool:
         """Whether the projection has applied every partition up to `targets`."""

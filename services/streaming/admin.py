@@ -6,8 +6,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import IsolationLevel, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 from confluent_kafka.cimpl import NewTopic
 
 from services.leads.topics import CO_PARTITIONED_INPUTS, STATE_TOPICS, TopicSpec, topic_specs
@@ -80,6 +80,35 @@ def _wait_for_leaders(admin: AdminClient, topics: list[str], timeout_s: float) -
             raise TransientError(f"no leader within {timeout_s:.0f} s for: {sorted(waiting)}")
         if waiting:
             time.sleep(0.1)
+
+
+_LEADERLESS = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE)
+
+
+def end_offsets(
+    settings: KafkaSettings, partitions: Iterable[TopicPartition], timeout_s: float = 10.0
+) -> dict[TopicPartition, int]:
+    """Each partition's last stable offset: where a read_committed reader ends today.
+
+    Asked again, for up to `timeout_s`, while a partition has no leader: just after a topic is
+    made (or its broker restarted), metadata can name a leader that does not yet answer
+    ListOffsets (NOT_LEADER_FOR_PARTITION). TransientError when it never answers.
+    """
+    admin = AdminClient(settings.admin())
+    asked = {TopicPartition(tp.topic, tp.partition): OffsetSpec.latest() for tp in partitions}  # type: ignore[no-untyped-call]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            futures = admin.list_offsets(
+                asked, isolation_level=IsolationLevel.READ_COMMITTED, request_timeout=timeout_s
+            )
+            return {tp: future.result().offset for tp, future in futures.items()}
+        except KafkaException as exc:
+            error = exc.args[0]
+            settling = error.retriable() or error.code() in _LEADERLESS
+            if not settling or time.monotonic() > deadline:
+                raise TransientError(f"cannot read the topics' end offsets: {exc}") from exc
+            time.sleep(0.2)
 
 
 def partition_counts(settings: KafkaSettings, timeout_s: float = 10.0) -> dict[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -11,13 +10,10 @@ import httpx
 from confluent_kafka import (
     OFFSET_BEGINNING,
     Consumer,
-    IsolationLevel,
-    KafkaError,
-    KafkaException,
     Message,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
+from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from starlette.applications import Starlette
@@ -32,6 +28,7 @@ from services.console.tokens import token_hash
 from services.console.web_metrics import ConsoleMetrics
 from services.ingest.doors import HttpDoor
 from services.leads.topics import Topic
+from services.streaming.admin import end_offsets
 from services.streaming.codec import AvroCodec
 from services.streaming.records import SystemClock
 from services.streaming.settings import KafkaSettings
@@ -88,39 +85,14 @@ def build_console(kafka: KafkaSettings, db: Path) -> Console:
     return Console(app, projection, registry, writer, server)
 
 
-_LEADERLESS = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE)
-
-
 def written(kafka: KafkaSettings) -> int:
     """Committed records on routing.requests, reps.presence and admin.audit together."""
     admin = AdminClient(kafka.admin())
     names = [kafka.topic(t) for t in (Topic.ROUTING_REQUESTS, Topic.REPS_PRESENCE,
                                       Topic.ADMIN_AUDIT)]  # fmt: skip
     metadata = admin.list_topics(timeout=10)
-    asked = {
-        TopicPartition(name, p): OffsetSpec.latest()  # type: ignore[no-untyped-call]
-        for name in names
-        for p in metadata.topics[name].partitions
-    }
-    return sum(latest_offsets(admin, asked).values())
-
-
-def latest_offsets(
-    admin: AdminClient, asked: dict[TopicPartition, OffsetSpec], **options: object
-) -> dict[TopicPartition, int]:
-    """`list_offsets`, asked again while a partition has no leader yet (just after the topics
-    are made, on a loaded machine, the broker answers NOT_LEADER_FOR_PARTITION for a while)."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            futures = admin.list_offsets(asked, **options)
-            return {tp: f.result().offset for tp, f in futures.items()}
-        except KafkaException as exc:
-            error = exc.args[0]
-            settling = error.retriable() or error.code() in _LEADERLESS
-            if not settling or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    asked = [TopicPartition(name, p) for name in names for p in metadata.topics[name].partitions]
+    return sum(end_offsets(kafka, asked).values())
 
 
 def read_all(kafka: KafkaSettings, topic: Topic, model: type[M]) -> list[M]:
@@ -134,9 +106,8 @@ def read_messages(kafka: KafkaSettings, topic: Topic) -> list[Message]:
     admin = AdminClient(kafka.admin())
     name = kafka.topic(topic)
     partitions = admin.list_topics(timeout=10).topics[name].partitions
-    asked = {TopicPartition(name, p): OffsetSpec.latest() for p in partitions}  # type: ignore[no-untyped-call]
-    offsets = latest_offsets(admin, asked, isolation_level=IsolationLevel.READ_COMMITTED)
-    ends = {tp.partition: offset for tp, offset in offsets.items()}
+    asked = [TopicPartition(name, p) for p in partitions]
+    ends = {tp.partition: end for tp, end in end_offsets(kafka, asked).items()}
     consumer = Consumer(kafka.reader())
     consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for p in partitions])
     found: list[Message] = []
