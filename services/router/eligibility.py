@@ -112,6 +112,8 @@ class _Roster:
     members already made (one per member and local day: most verdicts of most decisions)."""
 
     config: RoutingConfig
+    reps: dict[str, tuple[Rep, WeeklyHours | None]]
+    """Every rep of the config with its weekly hours resolved."""
     pools: dict[str, tuple[Pool, tuple[_Member, ...]]]
     eligible: dict[tuple[str, int, str], Verdict]
 
@@ -125,7 +127,8 @@ def _roster(config: RoutingConfig) -> _Roster:
     latest = _latest[0] if _latest else None
     if latest is not None and latest.config is config:
         return latest
-    roster = _Roster(config, {}, {})
+    reps = {rep.id: (rep, config.hours_of(rep.id)) for rep in config.reps}
+    roster = _Roster(config, reps, {}, {})
     _latest[:] = [roster]  # one config in force at a time: keep only the newest
     return roster
 
@@ -151,9 +154,7 @@ def _members(roster: _Roster, pool: Pool) -> tuple[_Member, ...]:
     known = roster.pools.get(pool.id)
     if known is not None and known[0] is pool:
         return known[1]
-    config = roster.config
-    reps = {rep.id: (rep, config.hours_of(rep.id)) for rep in config.reps}
-    members = tuple(_member(m.rep, m.weight, reps) for m in pool.members)
+    members = tuple(_member(m.rep, m.weight, roster.reps) for m in pool.members)
     roster.pools[pool.id] = (pool, members)
     return members
 
