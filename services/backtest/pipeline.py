@@ -18,11 +18,11 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from services.leads.events import Assignment, Lead, Outcome, RoutingRequest
+from services.leads.events import Assignment, Lead, RoutingRequest
 from services.leads.routing_config import VersionedConfig
 from services.router.decisions import Decided, Origin, decide, prefer_repeat_owner
 from services.router.identity_state import IdentityState
-from services.router.ownership import OwnerFact, owner_facts
+from services.router.ownership import OwnerFact, assignment_owner_facts
 from services.router.presence import PresenceView
 from services.router.rotation import RotationState
 from services.router.triage_decision import Duplicate, triage
@@ -114,17 +114,7 @@ class Run:
             request = decision.request
 
     def _learn_owner(self, assignment: Assignment) -> None:
-        lead = assignment.lead
-        if assignment.outcome is not Outcome.ASSIGNED or not assignment.rep_id or lead is None:
-            return
-        for fact in owner_facts(
-            identity_key=lead.identity_key,
-            company_domain=lead.company_domain,
-            rep_id=assignment.rep_id,
-            pool_id=assignment.pool_id,
-            lead_id=assignment.lead_id,
-            assigned_at_ms=assignment.decided_at_ms,
-        ):
+        for fact in assignment_owner_facts(assignment):
             self.owners[fact.subject] = fact
 
 

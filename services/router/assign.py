@@ -31,7 +31,7 @@ from services.leads.events import (
 from services.leads.routing_config import VersionedConfig
 from services.router.decisions import Decided, FallBack, Origin, decide, prefer_repeat_owner
 from services.router.metrics import Children, RouterMetrics
-from services.router.owner_facts import owner_fact_records, owner_facts
+from services.router.owner_facts import assignment_owner_facts, owner_fact_records
 from services.router.presence import PresenceView
 from services.router.rotation import OpenLead, RotationRecord, RotationState, open_lead_key
 from services.router.rotation_serde import rotation_serde
@@ -143,17 +143,7 @@ class AssignHandler:
                 tuple(headers),
             )
         ]
-        lead = assignment.lead
-        if assignment.outcome is Outcome.ASSIGNED and assignment.rep_id and lead is not None:
-            facts = owner_facts(
-                identity_key=lead.identity_key,
-                company_domain=lead.company_domain,
-                rep_id=assignment.rep_id,
-                pool_id=assignment.pool_id,
-                lead_id=assignment.lead_id,
-                assigned_at_ms=assignment.decided_at_ms,
-            )
-            outputs += owner_fact_records(self.topics.owners, facts)
+        outputs += owner_fact_records(self.topics.owners, assignment_owner_facts(assignment))
         return outputs
 
     def _onward(self, request: RoutingRequest, raw: dict[str, bytes] | None) -> OutputRecord:

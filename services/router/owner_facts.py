@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from functools import cache
 
-from services.router.ownership import OwnerFact, owner_facts
+from services.router.ownership import OwnerFact, assignment_owner_facts, owner_facts
 from services.streaming.codec import AvroCodec
 from services.streaming.records import OutputRecord, Serde
 
-__all__ = ["OwnerFact", "owner_fact_records", "owner_fact_serde", "owner_facts"]
+__all__ = [
+    "OwnerFact",
+    "assignment_owner_facts",
+    "owner_fact_records",
+    "owner_fact_serde",
+    "owner_facts",
+]
 
 
 @cache

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from services.leads.events import unvalidated
+from services.leads.events import Assignment, Outcome, unvalidated
 
 PERSON_PREFIX = "person:"
 ACCOUNT_PREFIX = "account:"
@@ -75,4 +75,20 @@ def owner_facts(
             },
         )
         for s in subjects
+    )
+
+
+def assignment_owner_facts(assignment: Assignment) -> tuple[OwnerFact, ...]:
+    """The facts an Assignment establishes: its lead's person and account, when it assigned the
+    lead to a rep; none for an unassigned or released lead."""
+    lead = assignment.lead
+    if assignment.outcome is not Outcome.ASSIGNED or not assignment.rep_id or lead is None:
+        return ()
+    return owner_facts(
+        identity_key=lead.identity_key,
+        company_domain=lead.company_domain,
+        rep_id=assignment.rep_id,
+        pool_id=assignment.pool_id,
+        lead_id=assignment.lead_id,
+        assigned_at_ms=assignment.decided_at_ms,
     )
