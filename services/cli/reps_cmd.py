@@ -25,6 +25,7 @@ from services.leads.topics import Topic
 from services.router.app import presence_table
 from services.router.config_document import parse_config_text
 from services.router.config_source import read_published
+from services.router.presence import POOL_KEY_PREFIX
 from services.streaming.codec import AvroCodec
 from services.streaming.settings import KafkaSettings
 
@@ -139,12 +140,18 @@ def _list(_args: argparse.Namespace) -> int:
         table.load()
     finally:
         table.close()
-    records = {rep: p for rep, p in table.values.items() if p is not None}
-    if not records:
+    records = {key: p for key, p in table.values.items() if p is not None}
+    # A pool's pause shares the topic (`@pool/<id>`, see presence.pool_key): not a rep, shown apart.
+    reps = {key: p for key, p in records.items() if not key.startswith(POOL_KEY_PREFIX)}
+    if not reps:
         print("no presence records: every rep is available")
-    for rep_id, p in sorted(records.items()):
+    for rep_id, p in sorted(reps.items()):
         lapse = f" until {_iso(p.until_ms)}" if p.until_ms is not None else ""
         print(f"{rep_id:20} {p.status.value:9}{lapse} (since {_iso(p.changed_at_ms)})")
+    for key, p in sorted(records.items()):
+        if key.startswith(POOL_KEY_PREFIX) and p.status is not PresenceStatus.AVAILABLE:
+            pool_id = key.removeprefix(POOL_KEY_PREFIX)
+            print(f"pool {pool_id:15} paused    (since {_iso(p.changed_at_ms)})")
     return 0
 
 
