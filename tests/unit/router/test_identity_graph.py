@@ -23,6 +23,8 @@ from services.router.identity_graph import (
     resolve,
     shared_reason,
 )
+from services.router.ownership import owner_facts
+from services.router.triage_decision import Routed, triage
 from tests.unit.router.config_builders import make_config, make_lead
 
 T0 = 1_763_900_000_000
@@ -230,3 +232,57 @@ def test_merge_is_a_bounded_union_whatever_the_order_or_grouping(
         kept = [link for link in one.links if link.identifier == identifier]
         earliest = min((link.at_ms, link.lead_id) for link in made if link.identifier == identifier)
         assert [(k.at_ms, k.lead_id) for k in kept] == [earliest]
+
+
+OWNER_CONFIG = make_config(
+    reps=[{"id": r, "name": r, "email": f"{r}@example.com"} for r in ("ann", "bob", "cy", "dee")],
+    pools=[{"id": "general", "members": [{"rep": r} for r in ("ann", "bob", "cy", "dee")]}],
+    continuity={"person_window": "30d", "company_domain_window": 0, "dedup_window": 0},
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["e0@x.example", "+15550000", "chat:v0"]),
+            st.sampled_from(["ann", "bob", "cy", "dee"]),
+            st.integers(1, 10_000_000),
+        ),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda fact: fact[0],
+    ),
+)
+def test_a_merged_person_keeps_the_earliest_owner_of_any_of_its_identifiers(
+    owned: list[tuple[str, str, int]],
+) -> None:
+    facts = {
+        f.subject: f
+        for identifier, rep, ago in owned
+        for f in owner_facts(
+            identity_key=identifier,
+            company_domain=None,
+            rep_id=rep,
+            pool_id="general",
+            lead_id=f"old-{identifier}",
+            assigned_at_ms=T0 - ago,
+        )
+    }
+    graph = graph_of([lead_of("seen", ["e0@x.example", "+15550000", "chat:v0"], T0 - 20_000_000)])
+    for own in ("e0@x.example", "+15550000"):  # whichever identifier the lead is keyed by
+        lead = lead_of("new", [own], T0)
+        person = resolve(GUARD, lead, graph.get)
+        outcome = triage(OWNER_CONFIG, None, facts, lead, T0, person=person)
+        assert isinstance(outcome, Routed)
+        earliest = min(owned, key=lambda fact: (-fact[2], f"old-{fact[0]}"))  # time, lead id
+        assert outcome.request.preferred_owner == earliest[1]
+
+
+def test_a_lead_alone_is_decided_byte_for_byte_as_without_the_graph() -> None:
+    lead = lead_of("l1", ["jo@x.example"])
+    facts = {f.subject: f for f in owner_facts(identity_key="jo@x.example", company_domain=None,
+             rep_id="bob", pool_id="general", lead_id="old", assigned_at_ms=T0 - 5)}  # fmt: skip
+    alone = resolve(GUARD, lead, graph_of([]).get)
+    with_graph = triage(OWNER_CONFIG, None, facts, lead, T0, person=alone)
+    assert with_graph == triage(OWNER_CONFIG, None, facts, lead, T0)
