@@ -95,6 +95,10 @@ class IdentityLinks(_Value):
     links: tuple[Link, ...] = ()
 
 
+Lookup = Callable[[str], IdentityLinks | None]
+"""An identifier's recorded links (the table, or the store for the lead's own partition)."""
+
+
 def empty(identifier: str) -> IdentityLinks:
     return unvalidated(IdentityLinks, {"identifier": identifier, "links": ()})
 
@@ -135,6 +139,21 @@ def merge(record: IdentityLinks, added: Iterable[Link]) -> IdentityLinks:
     if links == record.links:
         return record  # every new link fell past the kept bound
     return unvalidated(IdentityLinks, {"identifier": record.identifier, "links": links})
+
+
+def linked(lookup: Lookup, lead: Lead) -> dict[str, IdentityLinks]:
+    """The records `lead` changes, as they are after its links are merged in: what the live
+    router writes (own key) and asks for (the others), for a caller holding the graph whole."""
+    identifiers = lead_identifiers(lead)
+    if len(identifiers) < 2:  # a lone identifier links nothing
+        return {}
+    changed = {}
+    for identifier, links in lead_links(lead, identifiers).items():
+        current = lookup(identifier) or empty(identifier)
+        updated = merge(current, links)
+        if updated is not current:
+            changed[identifier] = updated
+    return changed
 
 
 def shared_reason(
@@ -199,10 +218,6 @@ class Person:
     @classmethod
     def alone(cls, identity_key: str) -> Person:
         return cls(identity_key, (identity_key,), {})
-
-
-Lookup = Callable[[str], IdentityLinks | None]
-"""An identifier's recorded links (the table, or the store for the lead's own partition)."""
 
 
 def resolve(config: IdentityLinking, lead: Lead, lookup: Lookup) -> Person:

@@ -30,6 +30,7 @@ from services.router.identity_graph import (
     kind_of,
     lead_identifiers,
     lead_links,
+    linked,
     merge,
     resolve,
 )
@@ -82,25 +83,17 @@ class IdentityLinker:
     def link(self, lead: Lead, partition: int) -> list[OutputRecord]:
         """Record the links `lead` makes: its own key's record in the store, and a request to
         each other identifier's partition whose recorded links lack some of them."""
-        identifiers = lead_identifiers(lead)
-        if len(identifiers) < 2:
-            return []
-        made = lead_links(lead, identifiers)
+        table, store = self.table(), self.store
+        changed = linked(lambda i: store.get(partition, i) or table.get(i), lead)
+        if not changed:
+            return []  # a lone identifier, or every link already recorded: no work downstream
         own = lead.identity_key
-        current = self.store.get(partition, own) or empty(own)
-        updated = merge(current, made[own])
-        if updated is not current:
-            self.store.put(partition, own, updated)
-        table = self.table()
+        made = lead_links(lead, lead_identifiers(lead))
         outputs = []
-        for identifier in identifiers:
+        for identifier, updated in changed.items():
             if identifier == own:
+                store.put(partition, own, updated)
                 continue
-            recorded = (
-                self.store.get(partition, identifier) or table.get(identifier) or empty(identifier)
-            )
-            if merge(recorded, made[identifier]) is recorded:
-                continue  # already linked as recorded: no request, no work downstream
             request = IdentityLinks(identifier=identifier, links=made[identifier])
             outputs.append(
                 OutputRecord(self.requests_topic, identifier.encode(), self._serde.encode(request))

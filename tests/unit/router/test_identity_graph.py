@@ -18,7 +18,7 @@ from services.router.identity_graph import (
     empty,
     kind_of,
     lead_identifiers,
-    lead_links,
+    linked,
     merge,
     resolve,
     shared_reason,
@@ -60,8 +60,7 @@ def graph_of(leads: Iterable[Lead]) -> dict[str, IdentityLinks]:
     """Every lead's links merged into the records, in the order given."""
     graph: dict[str, IdentityLinks] = {}
     for lead in leads:
-        for identifier, links in lead_links(lead, lead_identifiers(lead)).items():
-            graph[identifier] = merge(graph.get(identifier) or empty(identifier), links)
+        graph.update(linked(graph.get, lead))
     return graph
 
 
