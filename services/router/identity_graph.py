@@ -24,13 +24,14 @@ from enum import IntEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from services.leads.events import Lead, unvalidated
+from services.leads.events import Channel, Lead, unvalidated
 from services.leads.identity_config import MAX_KEPT_PER_KIND, IdentityLinking
 
 CRM_ATTRIBUTE = "crm_id"
 """A lead attribute naming the person's CRM record (a form's hidden field, a CRM's webhook)."""
-CHAT_ATTRIBUTE = "chat_id"
-"""A lead attribute naming the chat handle when the lead is keyed by an email or a phone."""
+CHAT_ATTRIBUTES = ("visitor.id", "chat_id")
+"""Lead attributes naming a chat handle: the chat front door keeps the visitor's id as
+`visitor.id` on a chat lead (services/ingest/chat.py); any lead may name it `chat_id`."""
 MAX_MEMBERS = 64
 """Identifiers a person is searched to: a bound on per-lead work whatever the table's size."""
 
@@ -71,8 +72,9 @@ def lead_identifiers(lead: Lead) -> tuple[str, ...]:
     found = {lead.identity_key, lead.email, lead.phone}
     if crm := lead.attributes.get(CRM_ATTRIBUTE, "").strip():
         found.add(f"crm:{crm}")
-    if chat := lead.attributes.get(CHAT_ATTRIBUTE, "").strip():
-        found.add(chat if chat.startswith("chat:") else f"chat:{chat}")
+    for name in CHAT_ATTRIBUTES if lead.channel is Channel.CHAT else CHAT_ATTRIBUTES[1:]:
+        if chat := lead.attributes.get(name, "").strip():
+            found.add(chat if chat.startswith("chat:") else f"chat:{chat[:200]}")  # as ingest
     return tuple(sorted((i for i in found if i), key=order))
 
 

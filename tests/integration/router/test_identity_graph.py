@@ -122,7 +122,7 @@ def test_an_sms_a_form_and_a_chat_of_one_person_reach_the_same_rep_naming_the_li
         "L-form": lambda: contact("L-form", Channel.FORM, phone=phone, email=email),
         "L-other-1": lambda: contact("L-other-1", Channel.FORM, email="o1@x.example"),
         "L-chat": lambda: contact(
-            "L-chat", Channel.CHAT, email=email, attributes={"chat_id": "chat:v9"}
+            "L-chat", Channel.CHAT, email=email, attributes={"visitor.id": "v9"}
         ),
     }
     outputs = Outputs(topics)

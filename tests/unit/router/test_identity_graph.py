@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.ingest.chat import normalize_chat
 from services.leads.events import Lead
 from services.leads.identity_config import MAX_KEPT_PER_KIND, IdentityLinking
 from services.leads.routing_config import ConfigInvalid
@@ -25,6 +26,7 @@ from services.router.identity_graph import (
 )
 from services.router.ownership import owner_facts
 from services.router.triage_decision import Routed, triage
+from tests.unit.ingest.payloads import NOW_MS, fixture
 from tests.unit.router.config_builders import make_config, make_lead
 
 T0 = 1_763_900_000_000
@@ -285,3 +287,12 @@ def test_a_lead_alone_is_decided_byte_for_byte_as_without_the_graph() -> None:
     alone = resolve(GUARD, lead, graph_of([]).get)
     with_graph = triage(OWNER_CONFIG, None, facts, lead, T0, person=alone)
     assert with_graph == triage(OWNER_CONFIG, None, facts, lead, T0)
+
+
+def test_a_chat_from_the_front_door_links_its_email_phone_and_visitor_handle() -> None:
+    lead = normalize_chat(fixture("chat_started.json"), NOW_MS)
+    assert lead_identifiers(lead) == (
+        "priya.raman@northwind-logistics.co.uk",
+        "+442079460018",
+        "chat:vis_7QK2M9X4",
+    )
