@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from services.leads.events import Assignment, Lead, RoutingRequest
 from services.leads.routing_config import VersionedConfig
 from services.router.decisions import Decided, Origin, decide, prefer_repeat_owner
-from services.router.identity_graph import IdentityLinks, linked, resolve
+from services.router.identity_graph import IdentityLinks, linked, resolve, sighting
 from services.router.identity_state import IdentityState
 from services.router.ownership import OwnerFact, assignment_owner_facts
 from services.router.presence import PresenceView
@@ -83,13 +83,14 @@ class Run:
     def route(self, lead: Lead, at_ms: int, presence: PresenceView) -> Routing:
         """Triage then assign `lead` as if its record had been appended at `at_ms`."""
         versioned = self.config_at(at_ms)
-        person = resolve(versioned.config.identity, lead, self.links.get)
+        seen = sighting(lead)
+        person = resolve(versioned.config.identity, lead, self.links.get, seen)
         memory = self.identities.get(lead.identity_key)
         outcome = triage(versioned.config, memory, self.owners, lead, at_ms, person=person)
         if isinstance(outcome, Duplicate):
             return Routing(lead.lead_id, None, "", None)
         self.identities[lead.identity_key] = outcome.state
-        self.links.update(linked(self.links.get, lead))
+        self.links.update(linked(self.links.get, lead, seen))
         first = outcome.request
         assignment = self._assign(versioned, first, presence)
         return Routing(lead.lead_id, first.rule_id, first.pool_id, assignment)

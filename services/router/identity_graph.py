@@ -69,11 +69,14 @@ def describe(identifier: str) -> str:
 
 def lead_identifiers(lead: Lead) -> tuple[str, ...]:
     """Every identifier `lead` carries, in the total order, its identity key among them."""
-    found = {lead.identity_key, lead.email, lead.phone}
-    if crm := lead.attributes.get(CRM_ATTRIBUTE, "").strip():
+    key, email, phone, attributes = lead.identity_key, lead.email, lead.phone, lead.attributes
+    if (email is None or email == key) and (phone is None or phone == key) and not attributes:
+        return (key,)  # most leads: one identifier, no set, no sort
+    found = {key, email, phone}
+    if crm := attributes.get(CRM_ATTRIBUTE, "").strip():
         found.add(f"crm:{crm}")
     for name in CHAT_ATTRIBUTES if lead.channel is Channel.CHAT else CHAT_ATTRIBUTES[1:]:
-        if chat := lead.attributes.get(name, "").strip():
+        if chat := attributes.get(name, "").strip():
             found.add(chat if chat.startswith("chat:") else f"chat:{chat[:200]}")  # as ingest
     return tuple(sorted((i for i in found if i), key=order))
 
@@ -105,15 +108,27 @@ def empty(identifier: str) -> IdentityLinks:
     return unvalidated(IdentityLinks, {"identifier": identifier, "links": ()})
 
 
-def lead_links(lead: Lead, identifiers: tuple[str, ...]) -> dict[str, tuple[Link, ...]]:
-    """Per identifier of the lead, its links to the lead's other identifiers."""
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """What one lead says about the graph: its identifiers in the total order, and per
+    identifier its links to the others. Built once per lead (`sighting`)."""
+
+    identifiers: tuple[str, ...]
+    links: dict[str, tuple[Link, ...]]
+
+
+def sighting(lead: Lead) -> Sighting:
+    identifiers = lead_identifiers(lead)
+    if len(identifiers) < 2:  # a lone identifier links nothing
+        return Sighting(identifiers, {})
     made = {
         i: unvalidated(
             Link, {"identifier": i, "lead_id": lead.lead_id, "at_ms": lead.received_at_ms}
         )
         for i in identifiers
     }
-    return {i: tuple(made[o] for o in identifiers if o != i) for i in identifiers}
+    links = {i: tuple(made[o] for o in identifiers if o != i) for i in identifiers}
+    return Sighting(identifiers, links)
 
 
 def merge(record: IdentityLinks, added: Iterable[Link]) -> IdentityLinks:
@@ -143,14 +158,12 @@ def merge(record: IdentityLinks, added: Iterable[Link]) -> IdentityLinks:
     return unvalidated(IdentityLinks, {"identifier": record.identifier, "links": links})
 
 
-def linked(lookup: Lookup, lead: Lead) -> dict[str, IdentityLinks]:
+def linked(lookup: Lookup, lead: Lead, seen: Sighting | None = None) -> dict[str, IdentityLinks]:
     """The records `lead` changes, as they are after its links are merged in: what the live
-    router writes (own key) and asks for (the others), for a caller holding the graph whole."""
-    identifiers = lead_identifiers(lead)
-    if len(identifiers) < 2:  # a lone identifier links nothing
-        return {}
+    router writes (own key) and asks for (the others), for a caller holding the graph whole.
+    `seen`: `sighting(lead)` when the caller has it already."""
     changed = {}
-    for identifier, links in lead_links(lead, identifiers).items():
+    for identifier, links in (seen or sighting(lead)).links.items():
         current = lookup(identifier) or empty(identifier)
         updated = merge(current, links)
         if updated is not current:
@@ -222,20 +235,27 @@ class Person:
         return cls(identity_key, (identity_key,), {})
 
 
-def resolve(config: IdentityLinking, lead: Lead, lookup: Lookup) -> Person:
-    """The person of `lead`: its identifiers and theirs, transitively, over non-shared ones."""
-    own = lead_identifiers(lead)
+def resolve(
+    config: IdentityLinking, lead: Lead, lookup: Lookup, seen: Sighting | None = None
+) -> Person:
+    """The person of `lead`: its identifiers and theirs, transitively, over non-shared ones.
+    `seen`: `sighting(lead)` when the caller has it already."""
     if not config.enabled:
         return Person.alone(lead.identity_key)
+    seen = seen or sighting(lead)
+    own, mine = seen.identifiers, seen.links
     if len(own) == 1 and lookup(own[0]) is None and shared_reason(config, own[0], None) is None:
         return Person.alone(lead.identity_key)  # the common case: a new single-identifier lead
-    mine = lead_links(lead, own)
+    records: dict[str, IdentityLinks | None] = {}
 
     def record(identifier: str) -> IdentityLinks | None:
+        if identifier in records:
+            return records[identifier]
         found = lookup(identifier)
         extra = mine.get(identifier)
         if extra:
-            return merge(found or empty(identifier), extra)
+            found = merge(found or empty(identifier), extra)
+        records[identifier] = found
         return found
 
     joined: dict[str, Joined] = {}
@@ -243,9 +263,9 @@ def resolve(config: IdentityLinking, lead: Lead, lookup: Lookup) -> Person:
     members = {lead.identity_key}  # today's person, even when its key is shared
     key_shared = False
     queue: list[str] = []
-    seen: set[str] = set()
+    visited: set[str] = set()
     for identifier in own:
-        seen.add(identifier)
+        visited.add(identifier)
         why = shared_reason(config, identifier, record(identifier))
         if why is not None:
             guarded.append(Guarded(identifier, why))
@@ -259,9 +279,9 @@ def resolve(config: IdentityLinking, lead: Lead, lookup: Lookup) -> Person:
         at = queue.pop(0)
         found = record(at)
         for link in () if found is None else found.links:
-            if link.identifier in seen or len(members) >= MAX_MEMBERS:
+            if link.identifier in visited or len(members) >= MAX_MEMBERS:
                 continue
-            seen.add(link.identifier)
+            visited.add(link.identifier)
             why = shared_reason(config, link.identifier, record(link.identifier))
             if why is not None:
                 guarded.append(Guarded(link.identifier, why))

@@ -26,10 +26,9 @@ from services.leads.identity_config import IdentityLinking
 from services.router.identity_graph import (
     IdentityLinks,
     Person,
+    Sighting,
     empty,
     kind_of,
-    lead_identifiers,
-    lead_links,
     linked,
     merge,
     resolve,
@@ -66,29 +65,28 @@ class IdentityLinker:
         self.guarded = guarded
         self._serde = identity_links_serde()
 
-    def person(self, config: IdentityLinking, lead: Lead, partition: int) -> Person:
-        """The lead's person as this partition knows the graph now."""
+    def person(self, config: IdentityLinking, lead: Lead, partition: int, seen: Sighting) -> Person:
+        """The lead's person as this partition knows the graph now; `seen` is `sighting(lead)`."""
         table = self.table()
         store = self.store
 
         def lookup(identifier: str) -> IdentityLinks | None:
             return store.get(partition, identifier) or table.get(identifier)
 
-        person = resolve(config, lead, lookup)
+        person = resolve(config, lead, lookup, seen)
         if self.guarded is not None:
             for guarded in person.guarded:
                 self.guarded(kind_of(guarded.identifier).name.lower())
         return person
 
-    def link(self, lead: Lead, partition: int) -> list[OutputRecord]:
+    def link(self, lead: Lead, partition: int, seen: Sighting) -> list[OutputRecord]:
         """Record the links `lead` makes: its own key's record in the store, and a request to
         each other identifier's partition whose recorded links lack some of them."""
+        if not seen.links:
+            return []  # a lone identifier links nothing
         table, store = self.table(), self.store
-        changed = linked(lambda i: store.get(partition, i) or table.get(i), lead)
-        if not changed:
-            return []  # a lone identifier, or every link already recorded: no work downstream
-        own = lead.identity_key
-        made = lead_links(lead, lead_identifiers(lead))
+        changed = linked(lambda i: store.get(partition, i) or table.get(i), lead, seen)
+        own, made = lead.identity_key, seen.links
         outputs = []
         for identifier, updated in changed.items():
             if identifier == own:

@@ -22,7 +22,7 @@ from services.leads.events import Lead, RoutingRequest
 from services.leads.routing_config import VersionedConfig
 from services.leads.topics import Topic
 from services.router.config_source import ActiveConfig, config_table
-from services.router.identity_graph import IdentityLinks
+from services.router.identity_graph import IdentityLinks, sighting
 from services.router.identity_links import IdentityLinker, identity_links_serde
 from services.router.identity_state import IdentityState
 from services.router.metrics import Children
@@ -97,11 +97,10 @@ class TriageHandler:
         lead, body = self._lead(record)
         active = self.config()
         state = self.store.get(record.partition, lead.identity_key)
-        person = (
-            None
-            if linker is None
-            else linker.person(active.config.identity, lead, record.partition)
-        )
+        seen = None if linker is None else sighting(lead)
+        person = None
+        if linker is not None and seen is not None:
+            person = linker.person(active.config.identity, lead, record.partition, seen)
         outcome = triage(
             active.config, state, self.owners(), lead, record.timestamp_ms, person=person
         )
@@ -109,7 +108,7 @@ class TriageHandler:
             self._count("duplicate")
             return []
         self.store.put(record.partition, lead.identity_key, outcome.state)
-        links = [] if linker is None else linker.link(lead, record.partition)
+        links = [] if linker is None or seen is None else linker.link(lead, record.partition, seen)
         self._observe(outcome, active.version)
         # The request carries the lead as it came in: its bytes, not a second encoding.
         raw = (
