@@ -10,10 +10,12 @@
 Owners come from `router.owners` (see `owner_facts`), passed in as a mapping. The person is
 the lead's identifiers joined by the identity graph (`identity_graph.Person`); continuity looks
 at the owner facts of every member and keeps the earliest usable one (the earlier owner wins a
-merge), and the reason names the link that joined the owning identifier to the lead. A lead whose
-person is its identity key alone is decided exactly as before the graph. Exact duplicates and
-repeats are still found in the memory of the lead's own identity key. Nothing here reads a
-clock: every window is measured between the lead's `received_at_ms` and times in the records.
+merge), and the reason names the link that joined the owning identifier to the lead. Exact
+duplicates are found in the memory of the lead's own identity key (a redelivery has the same
+key); repeats there first, else among the owner facts of the person's other members (a lead
+of theirs assigned within the dedup window). A lead whose person is its identity key alone is
+decided exactly as before the graph. Nothing here reads a clock: every window is measured
+between the lead's `received_at_ms` and times in the records.
 """
 
 from __future__ import annotations
@@ -94,11 +96,13 @@ def triage(
     reason = f"rule {rule_id}" if rule_id else f"no rule matched: default pool {pool_id}"
     preferred: str | None = None
 
-    earlier = _repeat_of(config, memory, lead)
+    earlier, via = _repeat_of(config, memory, lead), ""
+    if earlier is None and len(person.members) > 1:
+        earlier, via = _linked_repeat(config, owners, lead, person)
     owner = _owner(config, memory, owners, lead, earlier, person=person)
     if earlier is not None:
         path, pool_id, rule_id = TriagePath.REPEAT, earlier.pool_id, earlier.rule_id
-        reason = f"repeat of {earlier.lead_id} within the dedup window"
+        reason = f"repeat of {earlier.lead_id} within the dedup window{via}"
         if owner is not None:
             preferred = owner.rep_id
             if owner.rep_id not in _members(config, pool_id):
@@ -158,6 +162,38 @@ def _repeat_of(config: RoutingConfig, memory: IdentityState, lead: Lead) -> Seen
     if latest is None or window <= 0 or not config.has_pool(latest.pool_id):
         return None
     return latest if abs(lead.received_at_ms - latest.received_at_ms) <= window else None
+
+
+def _linked_repeat(
+    config: RoutingConfig, owners: Mapping[str, OwnerFact], lead: Lead, person: Person
+) -> tuple[SeenLead | None, str]:
+    """A repeat across identifiers: the latest lead of another member of the person assigned
+    within the dedup window before this one (from its owner fact, so measured from its
+    assignment), and the link that joined it; (None, "") when there is none."""
+    window = config.continuity.dedup_window_ms
+    if window <= 0:
+        return None, ""
+    found = [
+        fact
+        for fact in _person_facts(owners, person)
+        if fact.subject != person_subject(lead.identity_key)
+        and 0 <= lead.received_at_ms - fact.assigned_at_ms <= window
+        and config.has_pool(fact.pool_id)
+    ]
+    if not found:
+        return None, ""
+    fact = found[-1]  # earliest first: the last is the latest
+    seen = unvalidated(
+        SeenLead,
+        {
+            "lead_id": fact.lead_id,
+            "received_at_ms": fact.assigned_at_ms,
+            "pool_id": fact.pool_id,
+            "rule_id": None,
+        },
+    )
+    joined = person.joined.get(fact.subject.removeprefix(PERSON_PREFIX))
+    return seen, "" if joined is None else f" (via {joined.explain()})"
 
 
 def _owner(

@@ -296,3 +296,28 @@ def test_a_chat_from_the_front_door_links_its_email_phone_and_visitor_handle() -
         "+442079460018",
         "chat:vis_7QK2M9X4",
     )
+
+
+def test_a_form_soon_after_a_text_from_its_phone_is_a_repeat_of_the_text() -> None:
+    config = make_config(
+        reps=[{"id": r, "name": r, "email": f"{r}@example.com"} for r in ("ann", "bob")],
+        pools=[{"id": "general", "members": [{"rep": "ann"}, {"rep": "bob"}]}],
+        continuity={"person_window": "30d", "company_domain_window": 0, "dedup_window": "1h"},
+    )
+    texted = owner_facts(
+        identity_key="+15550001",
+        company_domain=None,
+        rep_id="bob",
+        pool_id="general",
+        lead_id="L-sms",
+        assigned_at_ms=T0 - 600_000,
+    )
+    form = lead_of("L-form", ["+15550001", "jo@x.example"], T0)
+    person = resolve(GUARD, form, graph_of([]).get)
+    outcome = triage(config, None, {f.subject: f for f in texted}, form, T0, person=person)
+    assert isinstance(outcome, Routed)
+    request = outcome.request
+    assert (request.is_repeat, request.repeat_of, request.preferred_owner) == (True, "L-sms", "bob")
+    assert request.reason.startswith(
+        "repeat of L-sms within the dedup window (via phone +15550001 on this lead): its owner bob"
+    )
