@@ -21,10 +21,14 @@ from services.leads.events import Assignment, Channel, Lead, Outcome, RoutingReq
 from services.leads.topics import Topic
 from services.router.app import Stage, build_router_processor
 from services.router.config_source import publish_config
+from services.router.identity_graph import IdentityLinks
+from services.router.identity_links import identity_links_serde
 from services.streaming.codec import AvroCodec
 from services.streaming.loop import LoopSettings, TransactionalLoop
+from services.streaming.memory_cluster import key_partition
 from services.streaming.records import SystemClock
 from services.streaming.settings import KafkaSettings
+from services.streaming.state import read_to_end
 from tests.unit.router.config_builders import make_lead
 
 pytestmark = pytest.mark.integration
@@ -88,6 +92,18 @@ class Outputs:
         self.consumer.close()
 
 
+def link_records(settings: KafkaSettings) -> dict[str, tuple[int, IdentityLinks]]:
+    """router.identity-links as committed: identifier -> (partition, record)."""
+    records: dict[str, tuple[int, IdentityLinks]] = {}
+
+    def keep(partition: int, key: bytes | None, value: bytes | None) -> None:
+        assert key is not None and value is not None
+        records[key.decode()] = (partition, identity_links_serde().decode(value))
+
+    read_to_end(settings, settings.topic(Topic.IDENTITY_LINKS), [0, 1, 2, 3], keep)
+    return records
+
+
 def send(settings: KafkaSettings, leads: list[Lead]) -> None:
     producer = Producer(settings.producer())
     for lead in leads:
@@ -131,6 +147,9 @@ def test_an_sms_a_form_and_a_chat_of_one_person_reach_the_same_rep_naming_the_li
             for lead_id, lead in leads.items():
                 send(topics, [lead()])
                 outputs.wait([lead_id])
+            deadline = time.monotonic() + 30  # the chat's link requests: a transaction later
+            while len(link_records(topics)) < 3 and time.monotonic() < deadline:
+                time.sleep(0.2)
     finally:
         outputs.close()
 
@@ -144,6 +163,18 @@ def test_an_sms_a_form_and_a_chat_of_one_person_reach_the_same_rep_naming_the_li
     assert f"person's owner {reps['L-sms']} from L-sms" in chat_reason
     assert f"via phone {phone} linked by lead L-form at " in chat_reason
     assert outputs.requests["L-chat"].preferred_owner == reps["L-sms"]
+
+    # Each record sits on the partition leads.inbound puts its key on (written by its owner).
+    records = link_records(topics)
+    assert set(records) == {phone, email, "chat:v9"}
+    for identifier, (partition, _record) in records.items():
+        assert partition == key_partition(identifier.encode(), 4), identifier
+    linked = {i: {(x.identifier, x.lead_id) for x in r.links} for i, (_p, r) in records.items()}
+    assert linked == {
+        phone: {(email, "L-form")},
+        email: {(phone, "L-form"), ("chat:v9", "L-chat")},
+        "chat:v9": {(email, "L-chat")},
+    }
 
 
 def test_fifty_people_behind_one_switchboard_phone_are_merged_with_nobody(
