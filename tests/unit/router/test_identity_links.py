@@ -8,12 +8,13 @@ from hypothesis import strategies as st
 
 from services.leads.events import Lead, RoutingRequest
 from services.leads.routing_config import VersionedConfig
-from services.router.identity_graph import IdentityLinks, Link
+from services.router.identity_graph import IdentityLinks, Link, linked
 from services.router.identity_links import IdentityLinker, identity_links_serde
 from services.router.ownership import OwnerFact, owner_facts
 from services.router.triage import TriageHandler, TriageTopics, identity_serde
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import InvalidRecord
+from services.streaming.memory_cluster import key_partition
 from services.streaming.records import InputRecord, OutputRecord
 from services.streaming.state import StateStore
 from tests.unit.router.config_builders import make_config, make_lead
@@ -126,3 +127,80 @@ def test_the_earlier_owner_of_a_merged_person_wins_and_the_reason_names_the_link
     assert decoded.reason.startswith(
         "person's owner ann from old-ann (via phone +15550001 on this lead), in pool general"
     )
+
+
+PARTITIONS = 3
+
+
+class Cluster:
+    """Triage over `PARTITIONS` partitions as the loop runs it: records routed by key as Kafka's
+    partitioner does, link requests consumed by the partition that owns their key, the table
+    a copy of what was committed, refreshed between transactions."""
+
+    def __init__(self) -> None:
+        self.triage = Triage()
+        self.triage.links.drop([0])
+        self.triage.handler.store.drop([0])
+        for partition in range(PARTITIONS):
+            self.triage.links.adopt(partition)
+            self.triage.handler.store.adopt(partition)
+        self.pending: list[InputRecord] = []
+
+    def lead(self, lead: Lead) -> None:
+        key = lead.identity_key.encode()
+        record = InputRecord("leads.inbound", key_partition(key, PARTITIONS), 0, key,
+                             LEADS.encode(lead), lead.received_at_ms)  # fmt: skip
+        self._route(self.triage.handler(record))
+
+    def request(self, index: int) -> None:
+        self._route(self.triage.handler(self.pending.pop(index % len(self.pending))))
+
+    def commit(self) -> None:
+        for store in (self.triage.links, self.triage.handler.store):
+            store.flush()
+            store.commit()
+        self.triage.table = {k: v for p in range(PARTITIONS) for k, v in self.triage.links.items(p)}
+
+    def _route(self, outputs: list[OutputRecord]) -> None:
+        for out in outputs:
+            if out.topic == TOPICS.link_requests and out.key is not None:
+                partition = key_partition(out.key, PARTITIONS)
+                self.pending.append(InputRecord(out.topic, partition, 0, out.key, out.value, T0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_links_settle_on_their_owning_partitions_as_the_union_of_every_lead_in_any_order(
+    data: st.DataObject,
+) -> None:
+    people = [(f"p{n}@x.example", f"+1555000{n % 4}", f"C{n % 3}") for n in range(6)]
+    leads = []
+    for n in range(data.draw(st.integers(1, 14))):
+        email, phone, crm = data.draw(st.sampled_from(people))
+        carried = data.draw(st.sampled_from(["email", "phone", "email+phone", "all"]))
+        fields: dict[str, object] = {"email": email, "identity_key": email, "phone": None}
+        if carried == "phone":
+            fields = {"email": None, "identity_key": phone, "phone": phone}
+        elif carried != "email":
+            fields["phone"] = phone
+        attributes = {"crm_id": crm} if carried == "all" else {}
+        leads.append(make_lead(f"l{n}", received_at_ms=T0 + n, company_domain=None,
+                               attributes=attributes, **fields))  # fmt: skip
+    cluster = Cluster()
+    for lead in data.draw(st.permutations(leads)):
+        cluster.lead(lead)
+        while cluster.pending and data.draw(st.booleans()):
+            cluster.request(data.draw(st.integers(0, 99)))
+        if data.draw(st.booleans()):
+            cluster.commit()
+    while cluster.pending:
+        cluster.request(0)
+    cluster.commit()
+
+    expected: dict[str, IdentityLinks] = {}
+    for lead in leads:
+        expected.update(linked(expected.get, lead))
+    found = {k: (p, v) for p in range(PARTITIONS) for k, v in cluster.triage.links.items(p)}
+    assert {k: v for k, (_p, v) in found.items()} == expected
+    for key, (partition, _record) in found.items():
+        assert partition == key_partition(key.encode(), PARTITIONS), key
