@@ -159,6 +159,8 @@ def decide(
         candidates = _marked(candidates, pool.id, request.preferred_owner, overridden)
     if isinstance(decision, Picked):
         why = "preferred owner" if decision.by_preference else f"{pool.strategy.value} turn"
+        if decision.by_preference and operator is None and request.reason:
+            why = f"preferred owner: {request.reason}"  # triage's why: continuity, the link
         if overridden is not None:
             why = f"override by {request.reason}"
         elif operator is not None:

@@ -163,6 +163,10 @@ def test_an_sms_a_form_and_a_chat_of_one_person_reach_the_same_rep_naming_the_li
     assert f"person's owner {reps['L-sms']} from L-sms" in chat_reason
     assert f"via phone {phone} linked by lead L-form at " in chat_reason
     assert outputs.requests["L-chat"].preferred_owner == reps["L-sms"]
+    # The Assignment, what a CRM reads, names the link as well: the preferred owner's why.
+    for lead_id in ("L-form", "L-chat"):
+        assert f"via phone {phone}" in outputs.decisions[lead_id].reason, lead_id
+    assert "preferred owner: person's owner" in outputs.decisions["L-chat"].reason
 
     # Each record sits on the partition leads.inbound puts its key on (written by its owner).
     records = link_records(topics)
