@@ -13,11 +13,11 @@ Nothing here reads a clock, a random source or a salted hash.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import repeat
-from operator import add, attrgetter, is_
+from operator import add, attrgetter, is_, itemgetter
 
 from services.router.fairness import (
     DEFAULT_CATCH_UP_LIMIT,
@@ -26,7 +26,7 @@ from services.router.fairness import (
     accrual,
 )
 from services.router.rotation import RotationState
-from services.router.tie_break import best
+from services.router.tie_break import Ranks, best
 
 
 class StrategyKind(StrEnum):
@@ -69,10 +69,54 @@ Decision = Picked | NobodyEligible
 
 
 @dataclass(frozen=True, slots=True)
+class Lineup:
+    """A pool's members as the strategy reads them: in rep-id order (the order of the state's
+    columns), with their weights, and where each sits in the contenders' order.
+
+    Made once per pool config (`Strategy.lined_up`), so a decision reads nothing of its
+    contenders but their availability: no sort, no weights pass per decision.
+    """
+
+    rep_ids: tuple[str, ...]
+    weights: tuple[int, ...]
+    total: int
+    ranks: Ranks
+    """The members' static rank columns (`tie_break.Ranks`)."""
+    arrange: Callable[[Sequence[Contender]], Sequence[Contender]] = field(compare=False)
+    """The contenders (in the members' order) in rep-id order."""
+
+    @classmethod
+    def of(cls, members: Iterable[tuple[str, int]], *, even: bool = False) -> Lineup:
+        """From (rep id, weight) in the order the contenders will come; `even`: every weight 1
+        (round robin)."""
+        rows = list(members)
+        order = sorted(range(len(rows)), key=lambda i: rows[i][0])  # stable, as the sort was
+        rep_ids = tuple(rows[i][0] for i in order)
+        weights = (1,) * len(rows) if even else tuple(rows[i][1] for i in order)
+        arrange: Callable[[Sequence[Contender]], Sequence[Contender]] = _as_given
+        if order != sorted(order):  # itemgetter of one index would not return a tuple
+            arrange = itemgetter(*order)
+        return cls(rep_ids, weights, sum(weights), Ranks.of(weights), arrange)
+
+
+def _as_given(contenders: Sequence[Contender]) -> Sequence[Contender]:
+    return contenders
+
+
+@dataclass(frozen=True, slots=True)
 class Strategy:
     kind: StrategyKind
     fairness: FairnessPolicy = FairnessPolicy.STRICT
     catch_up_limit: int = DEFAULT_CATCH_UP_LIMIT
+    lineup: Lineup | None = field(default=None, compare=False, repr=False)
+    """The pool's members, when the strategy is made for one pool (`lined_up`): the
+    contenders then come in their order, one per member."""
+
+    def lined_up(self, members: Iterable[tuple[str, int]]) -> Strategy:
+        """This strategy for one pool: `members` as (rep id, weight), in the order the
+        contenders will come."""
+        even = self.kind is StrategyKind.ROUND_ROBIN
+        return replace(self, lineup=Lineup.of(members, even=even))
 
     def __call__(
         self, state: RotationState, contenders: Sequence[Contender], request: PickRequest
@@ -80,27 +124,29 @@ class Strategy:
         """Pick one eligible contender, or none; the state is unchanged when nobody is picked.
 
         The contenders are taken in rep-id order, as the state's columns (`Columns`) when the
-        pool's members are the state's. Credits are accrued once into one tuple (when everyone
-        is eligible, one `map`), the trace's credits (`Picked.credits`) are those very values,
-        and the pick is one `min` over the eligible members' keys (`tie_break.best`); only the
-        chosen member's counts change.
+        pool's members are the state's: by the strategy's `lineup` when it has one (and the
+        contenders are as many), else sorted here. Credits are accrued once into one tuple
+        (when everyone is eligible, one `map`), the trace's credits (`Picked.credits`) are
+        those very values, and the pick is one `min` over the eligible members' keys
+        (`tie_break.best`); only the chosen member's counts change.
         """
-        ordered = sorted(contenders, key=_REP_ID)
-        rep_ids = tuple(map(_REP_ID, ordered))
+        lineup = self.lineup
+        if lineup is None or len(contenders) != len(lineup.rep_ids):
+            even = self.kind is StrategyKind.ROUND_ROBIN
+            members = zip(map(_REP_ID, contenders), map(_WEIGHT, contenders), strict=True)
+            lineup = Lineup.of(members, even=even)
+        ordered = lineup.arrange(contenders)
+        rep_ids, weights = lineup.rep_ids, lineup.weights
         columns = state.columns
         if columns.rep_ids != rep_ids:  # members joined or left since the last decision
             columns = columns.select(rep_ids)
-        if self.kind is StrategyKind.ROUND_ROBIN:
-            weights: tuple[int, ...] = (1,) * len(ordered)
-        else:
-            weights = tuple(map(_WEIGHT, ordered))
         availability = tuple(map(_AVAILABILITY, ordered))
-        credits, charge, eligible = self._accrue(availability, columns.credits, weights)
+        credits, charge, eligible = self._accrue(availability, columns.credits, lineup)
         shown = tuple(zip(rep_ids, credits, strict=True))
-        if not any(eligible):
+        if eligible is not None and not any(eligible):
             return NobodyEligible(shown), state
         preferred = columns.index.get(request.preferred_owner or "")
-        if preferred is not None and eligible[preferred]:
+        if preferred is not None and (eligible is None or eligible[preferred]):
             chosen, by_preference = preferred, True
         else:
             chosen, by_preference = (
@@ -108,6 +154,7 @@ class Strategy:
                     eligible,
                     credits=credits,
                     weights=weights,
+                    ranks=lineup.ranks,
                     charge=charge,
                     columns=columns,
                     least_loaded=self.kind is StrategyKind.LEAST_LOADED,
@@ -124,13 +171,14 @@ class Strategy:
         self,
         availability: tuple[Availability, ...],
         credits: tuple[int, ...],
-        weights: tuple[int, ...],
-    ) -> tuple[tuple[int, ...], int, tuple[bool, ...]]:
-        """(every member's credit after accrual, the turn's charge, whether each is eligible)."""
-        eligible = tuple(map(is_, availability, repeat(Availability.ELIGIBLE)))
-        if all(eligible):  # the common case: everybody gains their weight
-            return tuple(map(add, credits, weights)), sum(weights), eligible
-        total = sum(weights)
+        lineup: Lineup,
+    ) -> tuple[tuple[int, ...], int, tuple[bool, ...] | None]:
+        """(every member's credit after accrual, the turn's charge, whether each is eligible:
+        None when all are)."""
+        weights, total = lineup.weights, lineup.total
+        if availability and availability.count(_ELIGIBLE) == len(availability):  # the common case
+            return tuple(map(add, credits, weights)), total, None
+        eligible = tuple(map(is_, availability, repeat(_ELIGIBLE)))
         accrued, charge = [], 0
         for credit, weight, available in zip(credits, weights, availability, strict=True):
             gain = accrual(
@@ -146,6 +194,7 @@ class Strategy:
         return tuple(accrued), charge, eligible
 
 
+_ELIGIBLE = Availability.ELIGIBLE
 _REP_ID = attrgetter("rep_id")
 _WEIGHT = attrgetter("weight")
 _AVAILABILITY = attrgetter("availability")
