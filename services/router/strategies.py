@@ -82,8 +82,8 @@ class Lineup:
     total: int
     ranks: Ranks
     """The members' static rank columns (`tie_break.Ranks`)."""
-    arrange: Callable[[Sequence[Contender]], Sequence[Contender]] = field(compare=False)
-    """The contenders (in the members' order) in rep-id order."""
+    arrange: Callable[[Sequence[Contender]], Sequence[Contender]] | None = field(compare=False)
+    """The contenders (in the members' order) in rep-id order; None: they come in it."""
 
     @classmethod
     def of(cls, members: Iterable[tuple[str, int]], *, even: bool = False) -> Lineup:
@@ -93,14 +93,10 @@ class Lineup:
         order = sorted(range(len(rows)), key=lambda i: rows[i][0])  # stable, as the sort was
         rep_ids = tuple(rows[i][0] for i in order)
         weights = (1,) * len(rows) if even else tuple(rows[i][1] for i in order)
-        arrange: Callable[[Sequence[Contender]], Sequence[Contender]] = _as_given
-        if order != sorted(order):  # itemgetter of one index would not return a tuple
-            arrange = itemgetter(*order)
+        # `None` when the members are in rep-id order already (also one member, whose
+        # itemgetter would not return a tuple)
+        arrange = None if order == sorted(order) else itemgetter(*order)
         return cls(rep_ids, weights, sum(weights), Ranks.of(weights), arrange)
-
-
-def _as_given(contenders: Sequence[Contender]) -> Sequence[Contender]:
-    return contenders
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +131,22 @@ class Strategy:
             even = self.kind is StrategyKind.ROUND_ROBIN
             members = zip(map(_REP_ID, contenders), map(_WEIGHT, contenders), strict=True)
             lineup = Lineup.of(members, even=even)
-        ordered = lineup.arrange(contenders)
+        arrange = lineup.arrange
+        ordered = contenders if arrange is None else arrange(contenders)
         rep_ids, weights = lineup.rep_ids, lineup.weights
         columns = state.columns
         if columns.rep_ids != rep_ids:  # members joined or left since the last decision
             columns = columns.select(rep_ids)
         availability = tuple(map(_AVAILABILITY, ordered))
-        credits, charge, eligible = self._accrue(availability, columns.credits, lineup)
-        shown = tuple(zip(rep_ids, credits, strict=True))
+        eligible: tuple[bool, ...] | None = None
+        if availability and availability.count(_ELIGIBLE) == len(availability):
+            # the common case, without a call: everybody gains their weight
+            credits, charge = tuple(map(add, columns.credits, weights)), lineup.total
+        else:
+            credits, charge, eligible = self._accrue(availability, columns.credits, lineup)
+        # zips of these parallel columns leave out `strict=`: of one length by construction,
+        # and a keyword argument costs `zip` a parse on every call
+        shown = tuple(zip(rep_ids, credits))  # noqa: B905
         if eligible is not None and not any(eligible):
             return NobodyEligible(shown), state
         preferred = columns.index.get(request.preferred_owner or "")
@@ -165,19 +169,21 @@ class Strategy:
         charged[chosen] -= charge
         picked = columns.picked(chosen, tuple(charged), state.decisions, ordered[chosen].day)
         new_state = RotationState.of_columns(state.pool_id, state.decisions + 1, picked)
-        return Picked(rep_ids[chosen], by_preference, shown), new_state
+        picked_one = _new(Picked)  # as `Columns.picked` builds its value: by the slots' setters
+        set_rep_id, set_by_preference, set_credits = _PICKED_SETTERS
+        set_rep_id(picked_one, rep_ids[chosen])
+        set_by_preference(picked_one, by_preference)
+        set_credits(picked_one, shown)
+        return picked_one, new_state
 
     def _accrue(
         self,
         availability: tuple[Availability, ...],
         credits: tuple[int, ...],
         lineup: Lineup,
-    ) -> tuple[tuple[int, ...], int, tuple[bool, ...] | None]:
-        """(every member's credit after accrual, the turn's charge, whether each is eligible:
-        None when all are)."""
+    ) -> tuple[tuple[int, ...], int, tuple[bool, ...]]:
+        """(every member's credit after accrual, the turn's charge, whether each is eligible)."""
         weights, total = lineup.weights, lineup.total
-        if availability and availability.count(_ELIGIBLE) == len(availability):  # the common case
-            return tuple(map(add, credits, weights)), total, None
         eligible = tuple(map(is_, availability, repeat(_ELIGIBLE)))
         accrued, charge = [], 0
         for credit, weight, available in zip(credits, weights, availability, strict=True):
@@ -194,6 +200,10 @@ class Strategy:
         return tuple(accrued), charge, eligible
 
 
+_new = object.__new__
+_PICKED_SETTERS = tuple(
+    Picked.__dict__[name].__set__ for name in ("rep_id", "by_preference", "credits")
+)
 _ELIGIBLE = Availability.ELIGIBLE
 _REP_ID = attrgetter("rep_id")
 _WEIGHT = attrgetter("weight")

@@ -78,10 +78,11 @@ def best(
             dues = map(_due_at_zero_weight, credits, weights, repeat(charge), repeat(scale))
     keys = (map(le, credits, repeat(0)), dues, ranks.negated, columns.last_assigned_seq)
     # the open count leads the key only when it counts: one element less to build and compare
+    # (no `strict=`: the columns are of one length, and the keyword costs a parse per call)
     if least_loaded:
-        zipped = zip(columns.opens, *keys, columns.rep_ids, strict=True)
+        zipped = zip(columns.opens, *keys, columns.rep_ids)  # noqa: B905
     else:
-        zipped = zip(*keys, columns.rep_ids, strict=True)
+        zipped = zip(*keys, columns.rep_ids)  # noqa: B905
     winner = min(zipped if eligible is None else compress(zipped, eligible))
     return columns.index[winner[-1]]
 
