@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import repeat
-from operator import add, attrgetter, is_, itemgetter
+from operator import add, attrgetter, countOf, is_, itemgetter
 
 from services.router.fairness import (
     DEFAULT_CATCH_UP_LIMIT,
@@ -137,12 +137,12 @@ class Strategy:
         columns = state.columns
         if columns.rep_ids != rep_ids:  # members joined or left since the last decision
             columns = columns.select(rep_ids)
-        availability = tuple(map(_AVAILABILITY, ordered))
         eligible: tuple[bool, ...] | None = None
-        if availability and availability.count(_ELIGIBLE) == len(availability):
+        if rep_ids and countOf(map(_AVAILABILITY, ordered), _ELIGIBLE) == len(rep_ids):
             # the common case, without a call: everybody gains their weight
             credits, charge = tuple(map(add, columns.credits, weights)), lineup.total
         else:
+            availability = tuple(map(_AVAILABILITY, ordered))
             credits, charge, eligible = self._accrue(availability, columns.credits, lineup)
         # zips of these parallel columns leave out `strict=`: of one length by construction,
         # and a keyword argument costs `zip` a parse on every call
@@ -161,7 +161,7 @@ class Strategy:
                     ranks=lineup.ranks,
                     charge=charge,
                     columns=columns,
-                    least_loaded=self.kind is StrategyKind.LEAST_LOADED,
+                    least_loaded=self.kind is _LEAST_LOADED,
                 ),
                 False,
             )
@@ -205,6 +205,7 @@ _PICKED_SETTERS = tuple(
     Picked.__dict__[name].__set__ for name in ("rep_id", "by_preference", "credits")
 )
 _ELIGIBLE = Availability.ELIGIBLE
+_LEAST_LOADED = StrategyKind.LEAST_LOADED  # an enum member read from its class costs a lookup
 _REP_ID = attrgetter("rep_id")
 _WEIGHT = attrgetter("weight")
 _AVAILABILITY = attrgetter("availability")

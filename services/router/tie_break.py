@@ -76,13 +76,13 @@ def best(
             )
         else:  # a zero weight is due only after everyone else, by how far it is from level
             dues = map(_due_at_zero_weight, credits, weights, repeat(charge), repeat(scale))
-    keys = (map(le, credits, repeat(0)), dues, ranks.negated, columns.last_assigned_seq)
+    level, seqs, rep_ids = map(le, credits, repeat(0)), columns.last_assigned_seq, columns.rep_ids
     # the open count leads the key only when it counts: one element less to build and compare
     # (no `strict=`: the columns are of one length, and the keyword costs a parse per call)
     if least_loaded:
-        zipped = zip(columns.opens, *keys, columns.rep_ids)  # noqa: B905
+        zipped = zip(columns.opens, level, dues, ranks.negated, seqs, rep_ids)  # noqa: B905
     else:
-        zipped = zip(*keys, columns.rep_ids)  # noqa: B905
+        zipped = zip(level, dues, ranks.negated, seqs, rep_ids)  # noqa: B905
     winner = min(zipped if eligible is None else compress(zipped, eligible))
     return columns.index[winner[-1]]
 
