@@ -114,7 +114,8 @@ class Columns:
         days[i] = day
         opens[i] += 1
         # built through its slots' setters: the frozen `__init__` (a call of `object.__setattr__`
-        # per field) cost twice as much, a tenth of a decision in a small pool
+        # per field) cost twice as much; with `RotationState.of_columns` built the same way,
+        # 7.5 k of the 87 k instructions of a decision in a 10-member pool
         new = _new(Columns)
         set_ids, set_credits, set_assigned, set_last, set_days, set_counts, set_opens, set_index = (
             _COLUMN_SETTERS
