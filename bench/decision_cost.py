@@ -52,8 +52,11 @@ def run_decision_cost(run: Run) -> None:
 
 
 def _time(run: Run, kind: StrategyKind, members: int, count: int) -> Figure:
-    strategy = Strategy(kind, FairnessPolicy.CATCH_UP)
     state, contenders = steady_pool(members)
+    # lined up once, as the router does per pool config (`decisions.strategy_of`)
+    strategy = Strategy(kind, FairnessPolicy.CATCH_UP).lined_up(
+        (c.rep_id, c.weight) for c in contenders
+    )
     requests = [PickRequest(lead_id=f"bench-{i:07d}") for i in range(count)]
     started = time.perf_counter()
     for request in requests:

@@ -79,7 +79,8 @@ def assignment_id(request: RoutingRequest) -> str:
 
 
 def strategy_of(pool: Pool) -> Strategy:
-    """The pool's strategy, made once per pool object of a config (an immutable value)."""
+    """The pool's strategy, made once per pool object of a config (an immutable value), with
+    the pool's members lined up as `assess` gives their verdicts."""
     known = _strategies.get(pool.id)
     if known is not None and known[0] is pool:
         return known[1]
@@ -87,7 +88,7 @@ def strategy_of(pool: Pool) -> Strategy:
         StrategyKind(pool.strategy.value),
         FairnessPolicy(pool.fairness.value),
         pool.catch_up_limit,
-    )
+    ).lined_up((m.rep, m.weight) for m in pool.members)  # as `assess` orders its verdicts
     _strategies[pool.id] = (pool, strategy)
     return strategy
 

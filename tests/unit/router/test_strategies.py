@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 from collections import Counter
 
 from hypothesis import given, settings
@@ -172,3 +173,37 @@ def test_members_removed_from_the_pool_leave_the_rotation_state() -> None:
     _, state = run(WEIGHTED, {"ann": 1, "bob": 1}, 3)
     _, state = run(WEIGHTED, {"ann": 1}, 1, state)
     assert [m.rep_id for m in state.members] == ["ann"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    weights=st.lists(st.integers(0, 6), min_size=1, max_size=7),
+    order=st.randoms(use_true_random=False),
+    marks=st.lists(
+        st.lists(st.sampled_from([EL, EL, ABSENT, PASSED]), min_size=7, max_size=7),
+        min_size=1,
+        max_size=40,
+    ),
+    kind=st.sampled_from(list(StrategyKind)),
+    fairness=st.sampled_from(list(FairnessPolicy)),
+)
+def test_a_strategy_lined_up_for_its_pool_decides_as_one_given_only_the_contenders(
+    weights: list[int],
+    order: random.Random,
+    marks: list[list[object]],
+    kind: StrategyKind,
+    fairness: FairnessPolicy,
+) -> None:
+    names = [f"r{i}" for i in range(len(weights))]
+    order.shuffle(names)  # the pool's member order, not rep-id order
+    reps = dict(zip(names, weights, strict=True))
+    plain = Strategy(kind, fairness)
+    lined_up = plain.lined_up(reps.items())
+    state = RotationState.empty("p")
+    for i, row in enumerate(marks):
+        availability = {rep: row[j] for j, rep in enumerate(reps)}
+        pool = contenders(reps, availability)  # type: ignore[arg-type]
+        request = PickRequest(f"l{i}", preferred_owner=names[i % len(names)] if i % 3 else None)
+        expected = plain(state, sorted(pool, key=lambda c: c.rep_id), request)
+        assert lined_up(state, pool, request) == expected
+        state = expected[1]
