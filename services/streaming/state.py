@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar, cast
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
 from services.streaming.errors import TransientError
 from services.streaming.kafka_clients import CONFLUENT, ConsumerClient, KafkaClients
@@ -206,7 +206,7 @@ def drain_to_end(
     try:
         ends: dict[int, int] = {}
         for partition in partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            low, high = _watermarks(consumer, TopicPartition(topic, partition))
             if high > low:
                 ends[partition] = high
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
@@ -227,3 +227,28 @@ def drain_to_end(
         return count
     except KafkaException as exc:
         raise TransientError(f"restoring {topic}: {exc}") from exc
+
+
+_SETTLING = (
+    KafkaError._UNKNOWN_PARTITION,
+    KafkaError._UNKNOWN_TOPIC,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+)
+"""What a partition's watermarks answer while the client's metadata catches up with a topic
+just made, or a leader just moved: asked again, not failed."""
+
+
+def _watermarks(
+    consumer: ConsumerClient, partition: TopicPartition, timeout_s: float = 10.0
+) -> tuple[int, int]:
+    """(low, high) of `partition`, asked again for up to `timeout_s` while it is settling."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return consumer.get_watermark_offsets(partition, timeout=timeout_s)
+        except KafkaException as exc:
+            if exc.args[0].code() not in _SETTLING or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

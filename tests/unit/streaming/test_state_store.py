@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
+from services.streaming.errors import TransientError
 from services.streaming.records import Serde
-from services.streaming.state import StateStore
+from services.streaming.state import StateStore, drain_to_end
 
 INTS = Serde[int](encode=lambda n: str(n).encode(), decode=int)
 
@@ -69,3 +71,35 @@ def test_dropping_a_partition_forgets_its_state_and_pending_writes() -> None:
     store.drop([1])
     assert store.partitions == {0}
     assert store.flush() == []
+
+
+class _SettlingConsumer:
+    """Knows no partition for its first `unknown_for` questions, as a client does whose
+    metadata has not yet caught up with a topic just made; the topic is empty."""
+
+    def __init__(self, unknown_for: int, code: int = KafkaError._UNKNOWN_PARTITION) -> None:
+        self.unknown_for, self.code, self.asked = unknown_for, code, 0
+        self.assigned: list[TopicPartition] = []
+
+    def get_watermark_offsets(self, partition: TopicPartition, timeout: float) -> tuple[int, int]:
+        self.asked += 1
+        if self.asked <= self.unknown_for:
+            raise KafkaException(KafkaError(self.code))
+        return 0, 0
+
+    def assign(self, partitions: list[TopicPartition]) -> None:
+        self.assigned = partitions
+
+
+def test_restoring_a_topic_the_client_does_not_know_yet_asks_again_until_it_does() -> None:
+    consumer = _SettlingConsumer(unknown_for=2)
+    restored = drain_to_end(consumer, "counts", [0], lambda *_: None)
+    assert restored == 0 and consumer.asked == 3
+    assert [tp.partition for tp in consumer.assigned] == [0]
+
+
+def test_restoring_gives_up_at_once_on_an_error_that_is_not_settling() -> None:
+    consumer = _SettlingConsumer(unknown_for=1, code=KafkaError.TOPIC_AUTHORIZATION_FAILED)
+    with pytest.raises(TransientError, match="restoring counts"):
+        drain_to_end(consumer, "counts", [0], lambda *_: None)
+    assert consumer.asked == 1
