@@ -47,15 +47,17 @@ def _configs() -> tuple[ConfigTimeline, VersionedConfig]:
 
 
 def run_backtest_part(run: Run) -> None:
-    count = run.sizes.backtest_leads
+    wanted, budget_s = run.sizes.backtest_leads, run.sizes.backtest_budget_s
+    timeline, candidate = _configs()
+    fed = _Budgeted(_history(wanted), budget_s)
     started = time.perf_counter()
-    for _ in _history(count):
+    outcome = backtest(fed, timeline, candidate)
+    total_s = time.perf_counter() - started
+    count = fed.count
+    started = time.perf_counter()
+    for _ in _history(count):  # the same leads made alone: their making is not the backtest's
         pass
     making_s = time.perf_counter() - started
-    timeline, candidate = _configs()
-    started = time.perf_counter()
-    outcome = backtest(_history(count), timeline, candidate)
-    total_s = time.perf_counter() - started
     backtest_s = max(1e-9, total_s - making_s)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     run.report.add(
@@ -65,18 +67,35 @@ def run_backtest_part(run: Run) -> None:
             value=count / backtest_s,
             unit="leads/s",
             timed=(
-                f"{count:,} generated leads (bench corpus, one every 50 ms) through triage and "
-                "assign under the bench config and under a candidate (one weight changed), "
-                "compared lead by lead, in this process; the time to make the leads, measured "
-                "alone over the same leads, taken out"
+                f"{count:,} of {wanted:,} generated leads (bench corpus, one every 50 ms; the "
+                f"history ends at {budget_s:.0f} s if not before) through triage and assign under "
+                "the bench config and under a candidate (one weight changed), compared lead by "
+                "lead, in this process; the time to make the leads, measured alone over the same "
+                "leads, taken out"
             ),
             count=count,
             details={
                 "seconds": round(backtest_s, 2),
                 "making_leads_s": round(making_s, 2),
                 "leads_per_s_with_making": round(count / total_s),
+                "share_done": round(count / wanted, 4),
                 "moved": len(outcome.comparison.moved),
                 "peak_rss_mb": round(peak_mb),
             },
         )
     )
+
+
+class _Budgeted:
+    """`leads`, ending early once `budget_s` has passed since the first was asked for."""
+
+    def __init__(self, leads: Iterator[Inbound], budget_s: float) -> None:
+        self.leads, self.budget_s, self.count = leads, budget_s, 0
+
+    def __iter__(self) -> Iterator[Inbound]:
+        deadline = time.perf_counter() + self.budget_s
+        for inbound in self.leads:
+            if time.perf_counter() > deadline:
+                return
+            self.count += 1
+            yield inbound

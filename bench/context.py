@@ -37,6 +37,9 @@ class Sizes:
     """Decisions timed per pool size."""
     backtest_leads: int = 1_000_000
     """Generated leads the backtest part runs through both stages, twice."""
+    backtest_budget_s: float = 120.0
+    """The backtest part stops at this bound even with leads left: the figure is leads/s over
+    it (at today's speed a million leads would take the benchmark past its ten minutes)."""
 
     @classmethod
     def full(cls) -> Sizes:
@@ -71,6 +74,7 @@ class Sizes:
             search_rates=False,
             decisions=200,
             backtest_leads=20_000,
+            backtest_budget_s=30.0,
         )
 
     def scaled(self, factor: float) -> Sizes:
