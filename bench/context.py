@@ -39,7 +39,7 @@ class Sizes:
     """Generated leads the backtest part runs through both stages, twice."""
     backtest_budget_s: float = 120.0
     """The backtest part stops at this bound even with leads left: the figure is leads/s over
-    it (at today's speed a million leads would take the benchmark past its ten minutes)."""
+    it (at today's speed a million leads would take the benchmark past 25 minutes)."""
 
     @classmethod
     def full(cls) -> Sizes:
