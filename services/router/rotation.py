@@ -131,14 +131,14 @@ class Columns:
         return new
 
 
-def _slot_setters(cls: type, names: Iterable[str]) -> tuple[Callable[[Any, Any], None], ...]:
+def slot_setters(cls: type, names: Iterable[str]) -> tuple[Callable[[Any, Any], None], ...]:
     """The setters of `cls`'s slots `names`, which write a frozen dataclass's field without
     going through `object.__setattr__` (only for an instance being built)."""
     return tuple(cls.__dict__[name].__set__ for name in names)
 
 
 _new = object.__new__
-_COLUMN_SETTERS = _slot_setters(Columns, (f.name for f in fields(Columns)))
+_COLUMN_SETTERS = slot_setters(Columns, (f.name for f in fields(Columns)))
 
 
 def _with(values: tuple[T, ...], i: int, value: T) -> tuple[T, ...]:
@@ -214,7 +214,7 @@ class RotationState:
 
 
 _set = object.__setattr__
-_STATE_SETTERS = _slot_setters(RotationState, ("pool_id", "decisions", "columns"))
+_STATE_SETTERS = slot_setters(RotationState, ("pool_id", "decisions", "columns"))
 T = TypeVar("T")
 
 

@@ -25,7 +25,7 @@ from services.router.fairness import (
     FairnessPolicy,
     accrual,
 )
-from services.router.rotation import RotationState
+from services.router.rotation import RotationState, slot_setters
 from services.router.tie_break import Ranks, best
 
 
@@ -201,9 +201,7 @@ class Strategy:
 
 
 _new = object.__new__
-_PICKED_SETTERS = tuple(
-    Picked.__dict__[name].__set__ for name in ("rep_id", "by_preference", "credits")
-)
+_PICKED_SETTERS = slot_setters(Picked, ("rep_id", "by_preference", "credits"))
 _ELIGIBLE = Availability.ELIGIBLE
 _LEAST_LOADED = StrategyKind.LEAST_LOADED  # an enum member read from its class costs a lookup
 _REP_ID = attrgetter("rep_id")
