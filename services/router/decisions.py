@@ -159,9 +159,12 @@ def decide(
     if overridden is not None:
         candidates = _marked(candidates, pool.id, request.preferred_owner, overridden)
     if isinstance(decision, Picked):
-        why = "preferred owner" if decision.by_preference else f"{pool.strategy.value} turn"
-        if decision.by_preference and operator is None and request.reason:
-            why = f"preferred owner: {request.reason}"  # triage's why: continuity, the link
+        if not decision.by_preference:
+            why = f"{pool.strategy.value} turn"
+        elif operator is None and request.reason:
+            why = f"preferred owner: {request.reason}"  # triage's why: the continuity it kept
+        else:
+            why = "preferred owner"
         if overridden is not None:
             why = f"override by {request.reason}"
         elif operator is not None:
