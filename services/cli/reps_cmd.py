@@ -140,17 +140,21 @@ def _list(_args: argparse.Namespace) -> int:
         table.load()
     finally:
         table.close()
-    records = {key: p for key, p in table.values.items() if p is not None}
     # A pool's pause shares the topic (`@pool/<id>`, see presence.pool_key): not a rep, shown apart.
-    reps = {key: p for key, p in records.items() if not key.startswith(POOL_KEY_PREFIX)}
+    reps, pools = {}, {}
+    for key, p in table.values.items():
+        if p is not None:
+            if key.startswith(POOL_KEY_PREFIX):
+                pools[key.removeprefix(POOL_KEY_PREFIX)] = p
+            else:
+                reps[key] = p
     if not reps:
         print("no presence records: every rep is available")
     for rep_id, p in sorted(reps.items()):
         lapse = f" until {_iso(p.until_ms)}" if p.until_ms is not None else ""
         print(f"{rep_id:20} {p.status.value:9}{lapse} (since {_iso(p.changed_at_ms)})")
-    for key, p in sorted(records.items()):
-        if key.startswith(POOL_KEY_PREFIX) and p.status is not PresenceStatus.AVAILABLE:
-            pool_id = key.removeprefix(POOL_KEY_PREFIX)
+    for pool_id, p in sorted(pools.items()):
+        if p.status is not PresenceStatus.AVAILABLE:
             print(f"pool {pool_id:15} paused    (since {_iso(p.changed_at_ms)})")
     return 0
 
