@@ -26,9 +26,10 @@
         ├── BrokerError       the local broker cannot be fetched or started
         │                     (services.streaming.local_broker)
         ├── StackError        `leadrouter run`/`up` could not start the stack (services.demo.stack)
-        ├── Fenced            the producer was fenced (a newer one in its slot, or the broker
-        │                     timed its transaction out); the loop renews it, a few times
-        │                     (services.streaming.kafka_calls)
+        ├── ProducerLost      librdkafka says the producer is unusable (a fatal error); the
+        │   │                 loop makes a new one, a few times (services.streaming.kafka_calls)
+        │   └── Fenced        the producer was fenced (a newer one in its slot, or the broker
+        │                     timed its transaction out)
         └── StopRequested     a stop outlasted its grace period while the broker was away:
                               the open transaction is left to the broker
                               (services.streaming.kafka_calls)

@@ -3,7 +3,8 @@
 librdkafka's contract for `init_transactions`, `send_offsets_to_transaction`,
 `commit_transaction` and `abort_transaction`: a *retriable* error (a timeout, a coordinator
 still loading) means "call again with the same arguments"; *txn_requires_abort* means the
-transaction is lost and must be aborted; *fatal* means the producer is unusable (fenced).
+transaction is lost and must be aborted; *fatal* means the producer is unusable and must be
+made anew (most often it was fenced).
 
 `TransactionCalls` makes each call in short slices, so a blocked call never hides a stop
 request for longer than one slice, gives up on a retriable error after a deadline (the caller
@@ -41,10 +42,19 @@ class StopRequested(FatalError):
     """A stop waited out its grace period while a transactional call kept failing."""
 
 
-class Fenced(FatalError):
+class ProducerLost(FatalError):
+    """librdkafka reported a fatal error: the producer cannot be used again, and the loop may
+    make a new one (whose `init_transactions` aborts whatever the old one left open).
+
+    Besides a fence (below), a broker that was away past the transaction timeout can leave the
+    transaction coordinator and the producer disagreeing on the transaction's state: librdkafka
+    then fails the abort with INVALID_TXN_STATE, fatal."""
+
+
+class Fenced(ProducerLost):
     """The producer is fenced: its transactional id was taken over by a newer producer, or
     the broker aborted its transaction for running past `transaction.timeout.ms` (librdkafka
-    reports both alike). The producer cannot be used again; the loop may make a new one."""
+    reports both alike)."""
 
 
 def kafka_error(exc: KafkaException) -> KafkaError:
@@ -58,13 +68,13 @@ def is_record_level(error: KafkaError) -> bool:
     return error.code() in RECORD_LEVEL
 
 
-def unusable(error: KafkaError, what: str) -> FatalError | None:
-    """What to raise when `error` leaves the producer unusable: `Fenced` (the loop may make a
-    new producer) or `FatalError` (stop); None when the producer can go on."""
+def unusable(error: KafkaError, what: str) -> ProducerLost | None:
+    """What to raise when `error` leaves the producer unusable (`Fenced` for a fence, else
+    `ProducerLost`), or None when the producer can go on."""
     if error.code() == KafkaError._FENCED:
         return Fenced(f"{what}: {error}")
     if error.fatal():
-        return FatalError(f"{what}: fatal Kafka error: {error}")
+        return ProducerLost(f"{what}: fatal Kafka error: {error}")
     return None
 
 

@@ -37,7 +37,7 @@ from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.errors import FatalError, LeadrouterError, PermanentError, TransientError
 from services.streaming.isolation import Isolation, Rung, refusal_error
 from services.streaming.kafka_calls import (
-    Fenced,
+    ProducerLost,
     StopRequested,
     TransactionCalls,
     is_record_level,
@@ -117,7 +117,7 @@ class TransactionalLoop:
         self._aborts_in_row = 0
         self._stopping_since: float | None = None
         self._renewals: list[float] = []
-        """When the producer was last renewed after being fenced (see `_renew_producer`)."""
+        """When the producer was last renewed after it was lost (see `_renew_producer`)."""
         self._started = False
         self._last_step: float | None = None
         self._last_tick = 0.0
@@ -186,7 +186,7 @@ class TransactionalLoop:
     def step(self) -> None:
         try:
             self._turn()
-        except Fenced as exc:
+        except ProducerLost as exc:
             self._renew_producer(exc, uncommitted(self._batch, self._taken[self._next :]))
         self._maybe_report_lag()
         self._last_step = self.clock.monotonic()
@@ -337,8 +337,8 @@ class TransactionalLoop:
         if batch is not None:
             try:
                 self._abort()
-            except Fenced as fenced:
-                self._renew_producer(fenced, spans)
+            except ProducerLost as lost:
+                self._renew_producer(lost, spans)
                 return
         if error is not None and is_record_level(error):
             if batch is not None and batch.alone is not None:
@@ -360,23 +360,27 @@ class TransactionalLoop:
                 log.info("no rewind of %s[%d]: %s", topic, partition, exc)
         self._taken = ()
 
-    def _renew_producer(self, exc: Fenced, spans: dict[tuple[str, int], range]) -> None:
-        """A fenced producer is dead: drop its transaction, rewind, and go on with a new one.
+    def _renew_producer(self, exc: ProducerLost, spans: dict[tuple[str, int], range]) -> None:
+        """A fenced or failed producer is dead: drop its transaction, rewind, and go on with a
+        new one.
 
         Most often the broker aborted a transaction that outlived `transaction.timeout.ms`
-        (the broker was away). A second process in the same instance slot fences too: after
-        `max_producer_renewals` renewals within a minute the loop stops, so two such processes
-        cannot fence each other back and forth for ever (the consumer group's static
-        membership fences the older one's consumer as well)."""
+        (the broker was away), or came back disagreeing with the producer on its state. A
+        second process in the same instance slot fences too: after `max_producer_renewals`
+        renewals within a minute the loop stops, so two such processes cannot fence each other
+        back and forth for ever (the consumer group's static membership fences the older one's
+        consumer as well)."""
         now = time.monotonic()
         self._renewals = [at for at in self._renewals if now - at < 60.0] + [now]
         if len(self._renewals) > self.s.max_producer_renewals:
             raise FatalError(
-                f"fenced {len(self._renewals)} times within a minute ({exc}): does another "
-                f"process run instance slot {self.s.instance} of {self.p.app_id}?"
+                f"producer fenced or failed {len(self._renewals)} times within a minute ({exc}):"
+                f" does another process run instance slot {self.s.instance} of {self.p.app_id}?"
             ) from exc
-        log.warning("producer fenced (%s): a new one takes over from the last commit", exc)
-        self._failed("_FENCED", exc)
+        log.warning("producer lost (%s): a new one takes over from the last commit", exc)
+        cause = exc.__cause__
+        reason = kafka_error(cause).name() if isinstance(cause, KafkaException) else "_FENCED"
+        self._failed(reason, exc)
         self._forget_open()
         self._rewind(spans)
         self.producer = slot_producer(self.kafka, self.p.app_id, self.s, self.clients)

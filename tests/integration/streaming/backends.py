@@ -73,7 +73,7 @@ def real_backend(settings: KafkaSettings) -> Backend:
     return Backend("broker", clients, settings, create, clients.fail_next)
 
 
-INJECTABLE = ("commit_transaction", "send_offsets_to_transaction")
+INJECTABLE = ("commit_transaction", "send_offsets_to_transaction", "abort_transaction")
 
 
 class FaultInjectingClients:
@@ -106,6 +106,10 @@ class _FaultInjectingProducer:
     def send_offsets_to_transaction(self, *args: Any) -> None:
         self._raise_queued("send_offsets_to_transaction")
         self._inner.send_offsets_to_transaction(*args)
+
+    def abort_transaction(self, timeout: float = -1) -> None:
+        self._raise_queued("abort_transaction")
+        self._inner.abort_transaction(timeout)
 
     def _raise_queued(self, call: str) -> None:
         if self._faults[call]:

@@ -3,9 +3,10 @@ and on the real broker alike (see kafka_calls.py for the documented actions):
 
     retriable          the same call again: no abort, nothing handled twice
     txn_requires_abort abort, roll state back, rewind: every input still handled once
-    fenced             a new producer, rewind: every input still handled once; stop when
-                       fenced again and again (another process in the slot)
-    fatal              stop (FatalError): nothing of the open transaction becomes visible
+    fenced or fatal    a new producer, rewind: every input still handled once, also when
+                       the abort of a failed transaction is what fails fatally; stop when
+                       it happens again and again (another process in the slot): nothing
+                       of the open transaction becomes visible
 
 and a record whose output the broker refuses is dead-lettered while the rest go on.
 """
@@ -87,9 +88,9 @@ def assert_each_input_once_with_counts_in_order(outputs: list[bytes | None]) -> 
 
 @pytest.mark.parametrize("call", ["commit_transaction", "send_offsets_to_transaction"])
 @pytest.mark.parametrize(
-    ("make_error", "expected_aborts"), [(retriable, 0), (abortable, 1), (fenced, 1)]
+    ("make_error", "expected_aborts"), [(retriable, 0), (abortable, 1), (fenced, 1), (fatal, 1)]
 )
-def test_a_retriable_call_is_made_again_an_abortable_or_fenced_one_rewinds_every_input_once(
+def test_a_retriable_call_is_made_again_a_failed_one_rewinds_every_input_once(
     backend: Backend, call: str, make_error: object, expected_aborts: int
 ) -> None:
     loop, out = counting(backend)
@@ -104,21 +105,34 @@ def test_a_retriable_call_is_made_again_an_abortable_or_fenced_one_rewinds_every
     assert_each_input_once_with_counts_in_order(outputs)
 
 
-def test_a_producer_fenced_again_and_again_stops_the_loop(backend: Backend) -> None:
+def test_an_abort_that_fails_fatally_gets_a_new_producer_and_every_input_once(
+    backend: Backend,
+) -> None:
+    """As after a broker frozen past the transaction timeout (CI saw it): the commit times
+    out, and the abort that follows fails fatally (INVALID_TXN_STATE)."""
     loop, out = counting(backend)
-    for _ in range(loop.s.max_producer_renewals + 1):
-        backend.fail_next("commit_transaction", fenced("commit_transaction"))
-    assert "fenced 4 times within a minute" in str(stopped(loop))
-    assert values(backend, out) == []
+    backend.fail_next("commit_transaction", abortable("commit_transaction"))
+    backend.fail_next("abort_transaction", fatal("abort_transaction"))
+    running = Running(loop)
+    try:
+        outputs = wait_for_values(backend, out, RECORDS)
+    finally:
+        running.stop()
+    assert running.failures == []
+    assert aborts(loop) == 2  # the timed-out transaction, then the producer it took along
+    assert_each_input_once_with_counts_in_order(outputs)
 
 
-@pytest.mark.parametrize("call", ["commit_transaction", "send_offsets_to_transaction"])
-def test_a_fatal_error_stops_the_loop_and_nothing_of_its_transaction_is_visible(
-    backend: Backend, call: str
+@pytest.mark.parametrize("make_error", [fenced, fatal])
+def test_a_producer_lost_again_and_again_stops_the_loop_and_nothing_is_visible(
+    backend: Backend, make_error: object
 ) -> None:
     loop, out = counting(backend)
-    backend.fail_next(call, fatal(call))
-    assert isinstance(stopped(loop), FatalError)
+    for _ in range(loop.s.max_producer_renewals + 1):
+        backend.fail_next("commit_transaction", make_error("commit_transaction"))  # type: ignore[operator]
+    error = stopped(loop)
+    assert isinstance(error, FatalError)
+    assert "4 times within a minute" in str(error)
     assert values(backend, out) == []
 
 
