@@ -34,6 +34,7 @@ from prometheus_client import CollectorRegistry
 
 from services.streaming.batch import Batch, input_record, uncommitted
 from services.streaming.dead_letters import DeadLetterSink
+from services.streaming.downstream_first import DownstreamFirst
 from services.streaming.errors import FatalError, LeadrouterError, PermanentError, TransientError
 from services.streaming.isolation import Isolation, Rung, refusal_error
 from services.streaming.kafka_calls import (
@@ -80,7 +81,9 @@ class TransactionalLoop:
         clients = clients or CONFLUENT
         self.clients = clients
         self.producer = slot_producer(kafka, processor.app_id, self.s, clients)
-        self.consumer = slot_consumer(kafka, processor.app_id, self.s, clients)
+        self.consumer = slot_consumer(
+            kafka, processor.app_id, self.s, clients, paced=bool(processor.downstream_inputs)
+        )
         self.dead_letters = DeadLetterSink(
             processor.dead_letter_topic,
             processor.app_id,
@@ -90,6 +93,16 @@ class TransactionalLoop:
         if processor.bind_dead_letters is not None:
             processor.bind_dead_letters(self.dead_letters)
         self.progress = InputProgress(self.consumer, processor.inputs)
+        self.downstream_first = DownstreamFirst(
+            self.consumer,
+            lambda: clients.consumer(kafka.reader()),
+            self.progress,
+            self.clock,
+            upstream=[t for t in processor.inputs if t not in processor.downstream_inputs],
+            downstream=sorted(processor.downstream_inputs),
+            pause_above=2 * self.s.max_batch_records,
+            resume_at=self.s.max_batch_records,
+        )
         self.ownership = PartitionOwnership(
             processor,
             kafka,
@@ -150,6 +163,7 @@ class TransactionalLoop:
             raise
         finally:
             self.consumer.close()  # leaves the group (static members only after their timeout)
+            self.downstream_first.close()
             for table in self.p.tables:
                 table.close()
 
@@ -195,6 +209,7 @@ class TransactionalLoop:
         try:
             if self._batch is None:
                 self._refresh_tables()
+            self.downstream_first.adjust(self.ownership.owned)
             self._taken = take_input(self.consumer, self.s, batch_open=self._batch is not None)
             for index, message in enumerate(self._taken):
                 self._next = index

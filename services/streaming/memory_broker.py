@@ -19,6 +19,7 @@ What it models:
 - consumer groups: committed offsets, the eager range assignment, and rebalance callbacks
   served in the consumer's own poll/consume (revoke everything, then assign once every member
   has rejoined, so no partition has two owners at once); `lose()` ends a member's session;
+  `pause` and `resume` (a paused partition stays paused through a rebalance, as in librdkafka);
 - watermarks (a query answers the last stable offset to a read_committed consumer, the cached
   value is the high watermark of its last fetch, as librdkafka does), positions and seek;
 - injected failures: `fail_next(call, error)` makes the next call of that name on any client
@@ -34,8 +35,8 @@ watermark is 0), transaction and session timeouts (use `lose()` and `fence()`), 
 membership (a closed member leaves at once), incremental rebalancing, idempotence sequence
 numbers (after a broker-side refusal and abort, the real producer's next commit on that
 partition failed with OUT_OF_ORDER_SEQUENCE_NUMBER; the twin's succeeds), auto-commit,
-pause/resume, timestamps other than the time of writing, and the latency of a real fetch:
-`consume(n, timeout)` returns as soon as anything is readable.
+timestamps other than the time of writing, a prefetch (a paused partition just is not read),
+and the latency of a real fetch: `consume(n, timeout)` returns as soon as anything is readable.
 """
 
 from __future__ import annotations

@@ -43,6 +43,8 @@ class MemoryConsumer:
         """Where `assign` asked each partition to start (a logical offset or a number)."""
         self.fetched: dict[Partition, tuple[int, int]] = {}
         """Watermarks as of the last fetch (what `cached=True` answers)."""
+        self.paused: set[Partition] = set()
+        """Not fetched until resumed; kept through rebalances, as librdkafka does."""
         self.generation = 0
         self.lost = False
         self.closed = False
@@ -150,6 +152,8 @@ class MemoryConsumer:
     def _fetch(self, limit: int) -> list[Message]:
         messages: list[Message] = []
         for (topic, number), known in self.positions.items():
+            if (topic, number) in self.paused:
+                continue
             log = self.broker.topics[topic].partitions[number]
             position = self._start(topic, number) if known is None else known
             end = self._end(topic, number)
@@ -191,6 +195,17 @@ class MemoryConsumer:
                 raise kafka_error(KafkaError._STATE, f"{tp} is not assigned")
             self.starts[tp] = partition.offset
             self.positions[tp] = None if partition.offset < 0 else partition.offset
+
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        with self.broker.lock:
+            self._alive()
+            self.paused |= {_key(tp) for tp in partitions}
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        with self.broker.lock:
+            self._alive()
+            self.paused -= {_key(tp) for tp in partitions}
+            self.broker.changed.notify_all()
 
     def position(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
         with self.broker.lock:

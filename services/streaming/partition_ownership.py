@@ -4,7 +4,7 @@ These are the consumer's rebalance callbacks, served inside the loop's own poll:
 
 - assigned: every state store forgets partitions it held that were someone else's in between,
   then restores the new ones from its compacted topic, before any of their records is handled;
-  timers learn where each input starts reading (see progress.py).
+  timers, and a fused loop's pacing, learn where each input starts reading (see progress.py).
 - revoked: the open transaction is finished first (`finish`), so the next owner starts from
   committed work.
 - lost (the session expired; another instance may own the partitions already): the open
@@ -74,7 +74,7 @@ class PartitionOwnership:
                 self.clock.monotonic() - started
             )
             self.metrics.restored_records.labels(app=app, store=store.topic).inc(count)
-        if self.p.tick is not None:
+        if self.p.tick is not None or self.p.downstream_inputs:
             self.progress.assigned(partitions)
         self.owned = numbers
         self.metrics.assigned_partitions.labels(app=app).set(len(numbers))

@@ -31,6 +31,9 @@ class Processor:
     bind_dead_letters: Callable[[DeadLetterSink], None] | None = None
     """Hands the loop's dead-letter sink to a service that dead-letters outside `handle`'s
     exceptions (a tick giving up on parked input): one path, one breaker, one metric."""
+    downstream_inputs: frozenset[str] = frozenset()
+    """Inputs that this processor's own outputs feed (a fused processor's later stages). While
+    they hold a backlog, the other inputs are paused (see downstream_first.py)."""
 
 
 @dataclass
@@ -68,6 +71,10 @@ def fuse(app_id: str, *processors: Processor) -> Processor:
     their outputs, state writes and offsets (as a Kafka Streams thread runs several
     sub-topologies under one producer). Each record goes to the processor that reads its topic.
 
+    Work under way comes first: while a later processor's inputs hold a backlog, the first
+    one's inputs are paused (see downstream_first.py), so a backlog of new input cannot starve
+    the stages that finish what was started.
+
     The inputs must be co-partitioned with each other as well as with every store: the loop
     restores each store for the partition numbers it is assigned. Tables shared by two
     processors (the same object) are loaded and refreshed once. A processor with a tick or a
@@ -99,4 +106,5 @@ def fuse(app_id: str, *processors: Processor) -> Processor:
         stores=[store for p in processors for store in p.stores],
         tables=tables,
         dead_letter_topic=next(iter(letters), None),
+        downstream_inputs=frozenset(t for p in processors[1:] for t in p.inputs),
     )

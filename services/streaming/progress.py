@@ -17,7 +17,7 @@ transactional input does read as caught up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from confluent_kafka import OFFSET_INVALID, KafkaException, TopicPartition
 
@@ -48,6 +48,41 @@ class InputProgress:
         """The input topics whose `partition` this instance has not read to the end."""
         return frozenset(topic for topic in self._topics if not self._read_to_end(topic, partition))
 
+    def waiting(
+        self,
+        topics: Iterable[str],
+        partitions: Iterable[int],
+        ends: ConsumerClient,
+        timeout_s: float = 1.0,
+    ) -> int | None:
+        """How many offsets of `topics`' `partitions` lie past this instance's position, the end
+        asked of the broker through `ends` (not the last fetch's: a consumer whose queue is full
+        does not fetch); None when an end or a position is unknown."""
+        total = 0
+        for topic in topics:
+            for partition in partitions:
+                tp = TopicPartition(topic, partition)
+                try:
+                    low, high = ends.get_watermark_offsets(tp, timeout=timeout_s)
+                    (position,) = self._consumer.position([tp])
+                except KafkaException:
+                    return None
+                offset = self._offset(topic, partition, position.offset, low)
+                if high < 0 or offset is None:
+                    return None
+                total += max(0, high - offset)
+        return total
+
+    def _offset(self, topic: str, partition: int, position: int, low: int) -> int | None:
+        """The next offset to read: the position, or where reading started when nothing was
+        consumed since the assignment; None when that is unknown too."""
+        if position != OFFSET_INVALID:
+            return position
+        start = self._start.get((topic, partition))
+        if start is None:
+            return None
+        return low if start == OFFSET_INVALID else start  # never committed: from the start
+
     def _read_to_end(self, topic: str, partition: int) -> bool:
         tp = TopicPartition(topic, partition)
         try:
@@ -57,10 +92,5 @@ class InputProgress:
             return False
         if high < 0:
             return False  # no fetch response yet: the end is unknown
-        offset = position.offset
-        if offset == OFFSET_INVALID:  # nothing consumed since the assignment
-            start = self._start.get((topic, partition))
-            if start is None:
-                return False
-            offset = low if start == OFFSET_INVALID else start  # never committed: from the start
-        return offset >= high
+        offset = self._offset(topic, partition, position.offset, low)
+        return offset is not None and offset >= high
