@@ -1,13 +1,16 @@
 """One backtest run: leads through triage and assign in process, the services' own pure code.
 
-    lead, at_ms -> triage_decision.triage (identity memory, owners, config in force at at_ms)
+    lead, at_ms -> identity_graph.resolve (the lead's person in the identity graph)
+                -> triage_decision.triage (identity memory, owners, config in force at at_ms)
                 -> decisions.decide in the request's pool, then in each fallback pool it
                    passes on to, until an Assignment (assigned or unassigned)
 
 State is what the two services keep, held here as values in dicts: each person's identity
-memory, owner facts, each pool's rotation state and who holds each lead open. A run starts
+memory, the identity graph's records, owner facts, each pool's rotation state and who holds
+each lead open. A run starts
 from empty state, or forks another's. It differs from the live router in what the loop adds
-around the code: owner facts reach triage at once (live, a commit later), there are no SLA
+around the code: owner facts and identity links reach triage at once (live, a commit later),
+there are no SLA
 reassignments (a closed lead is released, as the watcher would), and every decision sees
 presence as of its lead's time.
 """
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from services.leads.events import Assignment, Lead, RoutingRequest
 from services.leads.routing_config import VersionedConfig
 from services.router.decisions import Decided, Origin, decide, prefer_repeat_owner
+from services.router.identity_graph import IdentityLinks, linked, resolve, sighting
 from services.router.identity_state import IdentityState
 from services.router.ownership import OwnerFact, assignment_owner_facts
 from services.router.presence import PresenceView
@@ -59,11 +63,14 @@ class Run:
     decided: int = 0
     open_in: dict[str, str] = field(default_factory=dict)
     """Lead id -> the pool it is held open in (one at a time: a fallback holds nothing)."""
+    links: dict[str, IdentityLinks] = field(default_factory=dict)
+    """The identity graph: each identifier's record, as on router.identity-links."""
 
     def fork(self, config_at: Callable[[int], VersionedConfig]) -> Run:
         """A run that goes on from this one's state under other configs (state is values)."""
         return Run(config_at, dict(self.identities), dict(self.owners), dict(self.rotations),
-                   dict(self.holders), self.decided, dict(self.open_in))  # fmt: skip
+                   dict(self.holders), self.decided, dict(self.open_in),
+                   dict(self.links))  # fmt: skip
 
     def close(self, lead_id: str) -> None:
         """The lead was closed: its owner has one fewer open lead (the watcher's release)."""
@@ -76,12 +83,14 @@ class Run:
     def route(self, lead: Lead, at_ms: int, presence: PresenceView) -> Routing:
         """Triage then assign `lead` as if its record had been appended at `at_ms`."""
         versioned = self.config_at(at_ms)
-        outcome = triage(
-            versioned.config, self.identities.get(lead.identity_key), self.owners, lead, at_ms
-        )
+        seen = sighting(lead)
+        person = resolve(versioned.config.identity, lead, self.links.get, seen)
+        memory = self.identities.get(lead.identity_key)
+        outcome = triage(versioned.config, memory, self.owners, lead, at_ms, person=person)
         if isinstance(outcome, Duplicate):
             return Routing(lead.lead_id, None, "", None)
         self.identities[lead.identity_key] = outcome.state
+        self.links.update(linked(self.links.get, lead, seen))
         first = outcome.request
         assignment = self._assign(versioned, first, presence)
         return Routing(lead.lead_id, first.rule_id, first.pool_id, assignment)

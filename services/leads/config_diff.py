@@ -36,10 +36,10 @@ def config_changes(old: RoutingConfig, new: RoutingConfig) -> list[str]:
     lines += _order_change("rule", [r.id for r in old.rules], [r.id for r in new.rules])
     lines += _item_changes("scoring rule", old.scoring.rules, new.scoring.rules)
     lines += _field_change("scoring.base", old.scoring.base, new.scoring.base)
-    for field, value in new.continuity.model_dump(by_alias=True).items():
-        lines += _field_change(
-            f"continuity.{field}", old.continuity.model_dump(by_alias=True)[field], value
-        )
+    for section in ("continuity", "identity"):
+        before = getattr(old, section).model_dump(by_alias=True)
+        for field, value in getattr(new, section).model_dump(by_alias=True).items():
+            lines += _field_change(f"{section}.{field}", before[field], value)
     return lines
 
 

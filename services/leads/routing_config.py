@@ -24,6 +24,7 @@ from services.leads.config_errors import ConfigInvalid, ConfigProblem
 from services.leads.config_people import SCHEDULE_REF_TAGS, Manager, Rep
 from services.leads.config_pools import Fairness, Member, Pool, Strategy
 from services.leads.durations import DurationMs
+from services.leads.identity_config import IdentityLinking
 from services.leads.notification_config import (
     Notifications,
     contact_problems,
@@ -41,6 +42,7 @@ __all__ = [
     "Escalate",
     "EscalateTo",
     "Fairness",
+    "IdentityLinking",
     "Manager",
     "Member",
     "NumberRange",
@@ -112,6 +114,8 @@ class RoutingConfig(ConfigModel):
     """Where an unassigned lead's `Assignment` points (its pool id) when every fallback failed."""
     scoring: Scoring = Scoring()
     continuity: Continuity = Continuity()
+    identity: IdentityLinking = IdentityLinking()
+    """When identifiers seen together are one person (identity_config.py)."""
     sla_policies: tuple[SlaPolicy, ...] = ()
     notifications: Notifications = Notifications()
     """Who is told about assignments and escalations, and how (notification_config.py)."""

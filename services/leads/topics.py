@@ -19,6 +19,8 @@ class Topic(StrEnum):
     ESCALATIONS = "leads.escalations"
     DEAD_LETTER = "leads.dead-letter"
     IDENTITY_STATE = "router.identity"
+    IDENTITY_LINKS = "router.identity-links"
+    IDENTITY_LINK_REQUESTS = "router.identity-link-requests"
     ROTATION_STATE = "router.rotation"
     SLA_TIMERS = "sla.timers"
     ROUTING_CONFIG = "routing.config"
@@ -50,6 +52,7 @@ def topic_specs() -> tuple[TopicSpec, ...]:
     """Every topic `leadrouter topics create` makes, raw front-door topics included."""
     compacted = {
         Topic.IDENTITY_STATE,
+        Topic.IDENTITY_LINKS,
         Topic.ROTATION_STATE,
         Topic.SLA_TIMERS,
         Topic.ROUTING_CONFIG,
@@ -65,6 +68,7 @@ def topic_specs() -> tuple[TopicSpec, ...]:
 
 STATE_TOPICS: dict[str, str] = {
     Topic.IDENTITY_STATE: Topic.INBOUND,
+    Topic.IDENTITY_LINKS: Topic.INBOUND,
     Topic.ROTATION_STATE: Topic.ROUTING_REQUESTS,
     Topic.SLA_TIMERS: Topic.ASSIGNMENTS,
     Topic.NOTIFIER_DELIVERIES: Topic.ASSIGNMENTS,
@@ -72,6 +76,7 @@ STATE_TOPICS: dict[str, str] = {
 """State topic -> the input topic whose partitioning it shares."""
 
 CO_PARTITIONED_INPUTS: tuple[tuple[str, str], ...] = (
+    (Topic.INBOUND, Topic.IDENTITY_LINK_REQUESTS),
     (Topic.ASSIGNMENTS, Topic.ACTIVITY),
     (Topic.ASSIGNMENTS, Topic.ESCALATIONS),
 )

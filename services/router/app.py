@@ -1,6 +1,8 @@
 """The router's two stages wired onto the exactly-once loop.
 
-    leads.inbound    -> triage (state router.identity)  -> routing.requests
+    leads.inbound    -> triage (state router.identity,  -> routing.requests,
+                      router.identity-links)             router.identity-link-requests
+    router.identity-link-requests -> triage (merged into router.identity-links)
     routing.requests -> assign (state router.rotation)   -> leads.assignments, router.owners,
                                                             routing.requests (fallbacks)
 
@@ -167,6 +169,7 @@ def layouts(kafka: KafkaSettings) -> dict[str, tuple[str, ...]]:
     router, triage, assign = (kafka.topic(a) for a in (ROUTER_APP_ID, TRIAGE_APP_ID, ASSIGN_APP_ID))
     return {
         kafka.topic(Topic.INBOUND): (router, triage),
+        kafka.topic(Topic.IDENTITY_LINK_REQUESTS): (router, triage),
         kafka.topic(Topic.ROUTING_REQUESTS): (router, assign),
     }
 

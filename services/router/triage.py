@@ -4,7 +4,9 @@ The handler decodes the lead, refuses values it cannot route (as `InvalidRecord`
 dead-letters the original bytes with the reason), and hands the decision to the pure
 `triage_decision.triage`. The person's memory (`router.identity`) is read and written through
 the state store, in the same transaction as the request; owners and the config come from global
-tables refreshed between transactions. Every time used comes from the record.
+tables refreshed between transactions. The identity graph (`identity_links`) resolves the
+lead's person before the decision and records the lead's links after it; its link requests are
+triage's second input. Every time used comes from the record.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from services.leads.events import Lead, RoutingRequest
 from services.leads.routing_config import VersionedConfig
 from services.leads.topics import Topic
 from services.router.config_source import ActiveConfig, config_table
+from services.router.identity_graph import IdentityLinks, sighting
+from services.router.identity_links import IdentityLinker, identity_links_serde
 from services.router.identity_state import IdentityState
 from services.router.metrics import Children
 from services.router.owner_facts import owner_fact_serde
@@ -51,10 +55,14 @@ def identity_serde() -> Serde[IdentityState]:
 @dataclass(frozen=True, slots=True)
 class TriageTopics:
     requests: str
+    link_requests: str = Topic.IDENTITY_LINK_REQUESTS.value
 
     @classmethod
     def of(cls, settings: KafkaSettings) -> TriageTopics:
-        return cls(requests=settings.topic(Topic.ROUTING_REQUESTS))
+        return cls(
+            requests=settings.topic(Topic.ROUTING_REQUESTS),
+            link_requests=settings.topic(Topic.IDENTITY_LINK_REQUESTS),
+        )
 
 
 class TriageHandler:
@@ -67,8 +75,12 @@ class TriageHandler:
         config: Callable[[], VersionedConfig],
         owners: Callable[[], Mapping[str, OwnerFact]],
         metrics: TriageMetrics | None = None,
+        *,
+        linker: IdentityLinker | None = None,
     ) -> None:
+        """Without `linker`, every lead is its identity key alone (no identity graph)."""
         self.topics = topics
+        self.linker = linker
         self.store = store
         self.config = config
         self.owners = owners
@@ -78,20 +90,31 @@ class TriageHandler:
         self._requests = AvroCodec(RoutingRequest)
 
     def __call__(self, record: InputRecord) -> list[OutputRecord]:
+        linker = self.linker
+        if linker is not None and record.topic == self.topics.link_requests:
+            linker.apply(record)
+            return []
         lead, body = self._lead(record)
         active = self.config()
         state = self.store.get(record.partition, lead.identity_key)
-        outcome = triage(active.config, state, self.owners(), lead, record.timestamp_ms)
+        seen = None if linker is None else sighting(lead)
+        person = None
+        if linker is not None and seen is not None:
+            person = linker.person(active.config.identity, lead, record.partition, seen)
+        outcome = triage(
+            active.config, state, self.owners(), lead, record.timestamp_ms, person=person
+        )
         if isinstance(outcome, Duplicate):
             self._count("duplicate")
             return []
         self.store.put(record.partition, lead.identity_key, outcome.state)
+        links = [] if linker is None or seen is None else linker.link(lead, record.partition, seen)
         self._observe(outcome, active.version)
         # The request carries the lead as it came in: its bytes, not a second encoding.
         raw = (
             {"lead": PRESENT + body} if body is not None and outcome.request.lead is lead else None
         )
-        return [self._request_record(outcome.request, raw)]
+        return [self._request_record(outcome.request, raw), *links]
 
     def _lead(self, record: InputRecord) -> tuple[Lead, bytes | None]:
         """The lead, and its Avro body when it can be passed on as it is."""
@@ -161,8 +184,9 @@ def build_triage_processor(
 ) -> Processor:
     """The triage processor for `TransactionalLoop`, with its state store and global tables.
 
-    FatalError when `leads.inbound` and `router.identity` have different partition counts: a
-    person's memory would then live on a partition other than their leads.
+    FatalError when `leads.inbound`, `router.identity-link-requests`, `router.identity` and
+    `router.identity-links` have different partition counts: a person's memory, or an
+    identifier's links, would then live on a partition other than their leads.
 
     Without `active`, it follows `routing.config` through a table of its own. Give each
     processor its own `ActiveConfig`: a table belongs to one loop, which loads and refreshes it.
@@ -170,19 +194,29 @@ def build_triage_processor(
     active = active or ActiveConfig(config_table(settings))
     owners = GlobalTable(settings, settings.topic(Topic.OWNERS), owner_fact_serde())
     store = StateStore(settings.topic(Topic.IDENTITY_STATE), identity_serde())
-    require_co_partitioned(settings, [settings.topic(Topic.INBOUND), store.topic])
+    links_topic = settings.topic(Topic.IDENTITY_LINKS)
+    links_store: StateStore[IdentityLinks] = StateStore(links_topic, identity_links_serde())
+    links_table = GlobalTable(settings, links_topic, identity_links_serde())
+    topics = TriageTopics.of(settings)
+    inputs = [settings.topic(Topic.INBOUND), topics.link_requests]
+    require_co_partitioned(settings, [*inputs, store.topic, links_topic])
+    metrics = None if registry is None else TriageMetrics.create(registry)
+    guarded = None if metrics is None else metrics.guarded_counter()
     handler = TriageHandler(
-        TriageTopics.of(settings),
+        topics,
         store,
         config=active.current,
         owners=lambda: owners.values,
-        metrics=None if registry is None else TriageMetrics.create(registry),
+        metrics=metrics,
+        linker=IdentityLinker(
+            topics.link_requests, links_store, lambda: links_table.values, guarded
+        ),
     )
     return Processor(
         app_id=settings.topic(APP_ID),  # the prefix isolates group and transactional ids too
-        inputs=[settings.topic(Topic.INBOUND)],
+        inputs=inputs,
         handle=handler,
-        stores=[store],
-        tables=[active.table, owners],
+        stores=[store, links_store],
+        tables=[active.table, owners, links_table],
         dead_letter_topic=settings.topic(Topic.DEAD_LETTER),
     )

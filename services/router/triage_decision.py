@@ -7,8 +7,15 @@
                 within the account window)      -> that owner preferred, in a pool they are in
     otherwise                                   -> score, first matching rule's pool (or default)
 
-Owners come from `router.owners` (see `owner_facts`), passed in as a mapping. Nothing here reads
-a clock: every window is measured between the lead's `received_at_ms` and times in the records.
+Owners come from `router.owners` (see `owner_facts`), passed in as a mapping. The person is
+the lead's identifiers joined by the identity graph (`identity_graph.Person`); continuity looks
+at the owner facts of every member and keeps the earliest usable one (the earlier owner wins a
+merge), and the reason names the link that joined the owning identifier to the lead. Exact
+duplicates are found in the memory of the lead's own identity key (a redelivery has the same
+key); repeats there first, else among the owner facts of the person's other members (a lead
+of theirs assigned within the dedup window). A lead whose person is its identity key alone is
+decided exactly as before the graph. Nothing here reads a clock: every window is measured
+between the lead's `received_at_ms` and times in the records.
 """
 
 from __future__ import annotations
@@ -19,8 +26,14 @@ from enum import StrEnum
 
 from services.leads.events import Lead, RequestKind, RoutingRequest, unvalidated
 from services.leads.routing_config import RoutingConfig
+from services.router.identity_graph import Person
 from services.router.identity_state import IdentityState, SeenLead
-from services.router.ownership import OwnerFact, account_subject, person_subject
+from services.router.ownership import (
+    PERSON_PREFIX,
+    OwnerFact,
+    account_subject,
+    person_subject,
+)
 from services.router.rules import route
 from services.router.scoring import score_lead
 
@@ -68,9 +81,13 @@ def triage(
     owners: Mapping[str, OwnerFact],
     lead: Lead,
     requested_at_ms: int,
+    *,
+    person: Person | None = None,
 ) -> TriageOutcome:
-    """Decide what to do with `lead`; `requested_at_ms` is the input record's timestamp."""
+    """Decide what to do with `lead`; `requested_at_ms` is the input record's timestamp;
+    `person` the lead's person (None: its identity key alone)."""
     memory = state or IdentityState(identity_key=lead.identity_key)
+    person = person or Person.alone(lead.identity_key)
     if memory.has_seen(lead.lead_id):
         return Duplicate(lead.lead_id)
     card = score_lead(config.scoring, lead, config.territories)
@@ -79,11 +96,13 @@ def triage(
     reason = f"rule {rule_id}" if rule_id else f"no rule matched: default pool {pool_id}"
     preferred: str | None = None
 
-    earlier = _repeat_of(config, memory, lead)
-    owner = _owner(config, memory, owners, lead, earlier)
+    earlier, via = _repeat_of(config, memory, lead), ""
+    if earlier is None and len(person.members) > 1:
+        earlier, via = _linked_repeat(config, owners, lead, person)
+    owner = _owner(config, memory, owners, lead, earlier, person=person)
     if earlier is not None:
         path, pool_id, rule_id = TriagePath.REPEAT, earlier.pool_id, earlier.rule_id
-        reason = f"repeat of {earlier.lead_id} within the dedup window"
+        reason = f"repeat of {earlier.lead_id} within the dedup window{via}"
         if owner is not None:
             preferred = owner.rep_id
             if owner.rep_id not in _members(config, pool_id):
@@ -111,7 +130,7 @@ def triage(
         rule_id=rule_id,
         score=card.total,
         is_repeat=path is TriagePath.REPEAT,
-        reason=f"{reason}; score {card.total}",
+        reason=f"{reason}{_person_note(person, owner)}; score {card.total}",
         received_at_ms=lead.received_at_ms,
         requested_at_ms=requested_at_ms,
         pools_tried=(),
@@ -145,22 +164,60 @@ def _repeat_of(config: RoutingConfig, memory: IdentityState, lead: Lead) -> Seen
     return latest if abs(lead.received_at_ms - latest.received_at_ms) <= window else None
 
 
+def _linked_repeat(
+    config: RoutingConfig, owners: Mapping[str, OwnerFact], lead: Lead, person: Person
+) -> tuple[SeenLead | None, str]:
+    """A repeat across identifiers: the latest lead of another member of the person assigned
+    within the dedup window before this one (from its owner fact, so measured from its
+    assignment), and the link that joined it; (None, "") when there is none."""
+    window = config.continuity.dedup_window_ms
+    if window <= 0:
+        return None, ""
+    found = [
+        fact
+        for fact in _person_facts(owners, person)
+        if fact.subject != person_subject(lead.identity_key)
+        and 0 <= lead.received_at_ms - fact.assigned_at_ms <= window
+        and config.has_pool(fact.pool_id)
+    ]
+    if not found:
+        return None, ""
+    fact = found[-1]  # earliest first: the last is the latest
+    seen = unvalidated(
+        SeenLead,
+        {
+            "lead_id": fact.lead_id,
+            "received_at_ms": fact.assigned_at_ms,
+            "pool_id": fact.pool_id,
+            "rule_id": None,
+        },
+    )
+    joined = person.joined.get(fact.subject.removeprefix(PERSON_PREFIX))
+    return seen, "" if joined is None else f" (via {joined.explain()})"
+
+
 def _owner(
     config: RoutingConfig,
     memory: IdentityState,
     owners: Mapping[str, OwnerFact],
     lead: Lead,
     earlier: SeenLead | None,
+    *,
+    person: Person,
 ) -> _Owner | None:
-    """The owner continuity keeps, if any: usable only while they are still in their pool."""
+    """The owner continuity keeps, if any: usable only while they are still in their pool.
+    Of the person's owner facts, the earliest usable one wins."""
     continuity = config.continuity
-    person = owners.get(person_subject(lead.identity_key))
+    facts = _person_facts(owners, person)
     account = owners.get(account_subject(lead.company_domain)) if lead.company_domain else None
     candidates: list[tuple[OwnerFact | None, int | None, TriagePath, str]] = []
-    if earlier is not None and person is not None and memory.has_seen(person.lead_id):
+    if earlier is not None:
         # the owner of a lead this person sent recently: no window applies
-        candidates.append((person, None, TriagePath.REPEAT, "owner of the earlier lead"))
-    candidates.append((person, continuity.person_window_ms, TriagePath.PERSON, "person's owner"))
+        for seen in facts:
+            if memory.has_seen(seen.lead_id):
+                candidates.append((seen, None, TriagePath.REPEAT, "owner of the earlier lead"))
+    for known in facts:
+        candidates.append((known, continuity.person_window_ms, TriagePath.PERSON, "person's owner"))
     candidates.append(
         (account, continuity.company_domain_window_ms, TriagePath.ACCOUNT, "account's owner")
     )
@@ -171,5 +228,29 @@ def _owner(
             continue
         if window is not None and not 0 <= lead.received_at_ms - fact.assigned_at_ms <= window:
             continue  # too old, or decided after this lead arrived (a replay sees the future)
-        return _Owner(fact.rep_id, fact.pool_id, path, f"{label} {fact.rep_id} from {fact.lead_id}")
+        because = f"{label} {fact.rep_id} from {fact.lead_id}"
+        joined = person.joined.get(fact.subject.removeprefix(PERSON_PREFIX))
+        if joined is not None and path is not TriagePath.ACCOUNT:
+            because += f" (via {joined.explain()})"
+        return _Owner(fact.rep_id, fact.pool_id, path, because)
     return None
+
+
+def _person_facts(owners: Mapping[str, OwnerFact], person: Person) -> list[OwnerFact]:
+    """The owner facts of the person's members, earliest first (time, then lead id)."""
+    if len(person.members) == 1:
+        fact = owners.get(person_subject(person.members[0]))
+        return [] if fact is None else [fact]
+    found = [owners.get(person_subject(member)) for member in person.members]
+    return sorted((f for f in found if f is not None), key=lambda f: (f.assigned_at_ms, f.lead_id))
+
+
+def _person_note(person: Person, owner: _Owner | None) -> str:
+    """What the reason says about the identity graph: nothing for a lead alone."""
+    note = ""
+    if person.joined and (owner is None or "(via " not in owner.because):
+        links = "; ".join(j.explain() for j in list(person.joined.values())[:3])
+        note += f"; person {person.canonical}: {links}"
+    if person.guarded:
+        note += f"; not linked: {'; '.join(g.why for g in person.guarded[:3])}"
+    return note

@@ -3,6 +3,7 @@ sets, rule ids come from the config (a few dozen at most), never lead ids or ide
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -16,6 +17,12 @@ class TriageMetrics:
     rule_matches: Counter
     scores: Histogram
     config_version: Gauge
+    identity_guarded: Counter
+
+    def guarded_counter(self) -> Callable[[str], None]:
+        """Counts one guarded link of an identifier kind (a closed set: crm, email, phone, chat)."""
+        children = {k: self.identity_guarded.labels(k) for k in ("crm", "email", "phone", "chat")}
+        return lambda kind: children[kind].inc()
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> TriageMetrics:
@@ -43,6 +50,15 @@ class TriageMetrics:
             config_version=Gauge(
                 "leadrouter_triage_config_version",
                 "Routing config version in force at triage.",
+                registry=registry,
+            ),
+            # Identifiers the identity graph's fan-out guard kept from joining a lead to a
+            # person (a role address, or one linked to more identifiers than the fan-out), by
+            # the guarded identifier's kind.
+            identity_guarded=Counter(
+                "leadrouter_triage_identity_guarded",
+                "Links the identity fan-out guard stopped, by identifier kind.",
+                ["kind"],
                 registry=registry,
             ),
         )

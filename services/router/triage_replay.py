@@ -12,6 +12,11 @@ takes them from what was recorded downstream:
 - owners are those established by recorded Assignments decided before the lead's record time
   (the latest per subject). Live, triage learns an owner a commit after assign wrote it, so a
   lead that reaches triage within that commit of its owner's decision can differ.
+- the identity graph is rebuilt from the inbound log itself (`LinksAt`): as of a lead's record
+  time, the links of every routable lead recorded before it, on any partition, merged by the
+  same `identity_graph.linked` the live router and the backtest use. Live, a link another
+  partition made reaches triage a commit or two later (a request, then the table), so two
+  leads of a new person on different partitions within that window can differ.
 
 The requests are produced by the live handler (decoding, validation, the lead's bytes passed
 through, headers), so a replayed request matches the recorded one byte for byte when its
@@ -25,10 +30,12 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from services.leads.events import Assignment, Lead, Outcome, RequestKind, RoutingRequest
 from services.leads.routing_config import VersionedConfig
+from services.router.identity_graph import IdentityLinks, linked
+from services.router.identity_links import IdentityLinker, identity_links_serde
 from services.router.identity_state import IdentityState
 from services.router.ownership import OwnerFact, owner_facts
 from services.router.replay import LoggedRecord, Recorded, Replayed, ReplayReport
-from services.router.triage import TriageHandler, TriageTopics, identity_serde
+from services.router.triage import TriageHandler, TriageTopics, identity_serde, lead_problem
 from services.router.triage_decision import assign_request_id
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import PermanentError
@@ -71,6 +78,44 @@ class OwnersAt(Mapping[str, OwnerFact]):
         return len(self._facts)
 
 
+class LinksAt(Mapping[str, IdentityLinks]):
+    """The identity graph as of a time: each identifier's record after the links of every
+    routable lead whose record time is strictly before `at_ms`."""
+
+    def __init__(self, inbound: Iterable[LoggedRecord]) -> None:
+        codec = AvroCodec(Lead)
+        leads = []
+        for record in inbound:
+            try:
+                lead = codec.decode(record.value) if record.value is not None else None
+            except PermanentError:
+                continue
+            if lead is not None and lead_problem(lead, record.key) is None:
+                leads.append((record.timestamp_ms, record.partition, record.offset, lead))
+        graph: dict[str, IdentityLinks] = {}
+        self._records: dict[str, list[IdentityLinks]] = {}
+        self._times: dict[str, list[int]] = {}
+        for at_ms, _partition, _offset, lead in sorted(leads, key=lambda found: found[:3]):
+            for identifier, updated in linked(graph.get, lead).items():
+                graph[identifier] = updated
+                self._records.setdefault(identifier, []).append(updated)
+                self._times.setdefault(identifier, []).append(at_ms)
+        self.at_ms = 0
+
+    def __getitem__(self, identifier: str) -> IdentityLinks:
+        times = self._times.get(identifier)
+        index = -1 if times is None else bisect_left(times, self.at_ms) - 1
+        if times is None or index < 0:
+            raise KeyError(identifier)
+        return self._records[identifier][index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
 def triage_requests(requests: Iterable[LoggedRecord]) -> dict[str, bytes]:
     """The assign requests triage wrote (first of their chain, kind assign), by request id."""
     codec = AvroCodec(RoutingRequest)
@@ -95,26 +140,36 @@ def replay_triage(
     report: ReplayReport,
 ) -> None:
     """Triage `inbound` again (offset order per partition); add each request to `report`."""
+    inbound = list(inbound)
     assignment = AvroCodec(Assignment)
     owners = OwnersAt(assignment.decode(v) for v in recorded.assignments.values())
+    graph = LinksAt(inbound)
     requests, leads = AvroCodec(RoutingRequest), AvroCodec(Lead)
     store: StateStore[IdentityState] = StateStore("router.identity", identity_serde())
+    # Never committed: every lookup falls through to `graph`, the links as of the record time.
+    links: StateStore[IdentityLinks] = StateStore("router.identity-links", identity_links_serde())
     current: list[VersionedConfig] = []
+    topics = TriageTopics("routing.requests")
     handler = TriageHandler(
-        TriageTopics("routing.requests"), store, config=lambda: current[0], owners=lambda: owners
+        topics,
+        store,
+        config=lambda: current[0],
+        owners=lambda: owners,
+        linker=IdentityLinker(topics.link_requests, links, lambda: graph),
     )
     newest = max(configs) if configs else None
     adopted: set[int] = set()
     for record in inbound:
         if record.partition not in adopted:
             store.adopt(record.partition)
+            links.adopt(record.partition)
             adopted.add(record.partition)
         version = _version(record, (leads, requests), written, recorded, newest)
         if version is None or version not in configs:
             report.missing_versions[f"{record.partition}:{record.offset}"] = version or 0
             continue
         current[:] = [configs[version]]
-        owners.at_ms = record.timestamp_ms
+        owners.at_ms = graph.at_ms = record.timestamp_ms
         input_record = InputRecord(record.topic, record.partition, record.offset, record.key,
                                    record.value, record.timestamp_ms)  # fmt: skip
         store.savepoint()
@@ -123,9 +178,13 @@ def replay_triage(
         except PermanentError:
             store.undo_to_savepoint()
             continue
+        finally:
+            links.rollback()
         store.flush()
         store.commit()
         for output in outputs:
+            if output.topic != topics.requests:
+                continue  # link requests: `graph` holds their effect already
             request = requests.decode(output.value)
             report.outputs.append(
                 Replayed(

@@ -4,8 +4,10 @@ router's own handlers decided with them.
 `History.generate` draws everything from `random.Random(seed)`: new people, repeats from
 recent ones, exact duplicates; presence changes between leads; and version 2 of the decision
 digest's config taking over part way. `record` pushes the leads through `TriageHandler` and
-`AssignHandler` over their state stores, one lead per transaction (so owner facts reach
-triage before the next lead, as the backtest assumes), and keeps each lead's Assignment.
+`AssignHandler` over their state stores, one lead per transaction (so owner facts and identity
+links reach triage before the next lead, as the backtest assumes), and keeps each lead's
+Assignment. With `phones`, some people also leave a phone (some only text, keyed by it), a few
+use a switchboard phone many share, and some forms carry a CRM id: the identity graph at work.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from services.backtest.pipeline import ConfigTimeline
 from services.leads.events import Assignment, Channel, Lead, PresenceStatus, RepPresence
 from services.leads.routing_config import VersionedConfig
 from services.router.assign import AssignHandler, AssignTopics
+from services.router.identity_graph import IdentityLinks
+from services.router.identity_links import IdentityLinker, identity_links_serde
 from services.router.identity_state import IdentityState
 from services.router.metrics import RouterMetrics
 from services.router.ownership import OwnerFact
@@ -45,11 +49,13 @@ class History:
     switch_at_ms: int = 0
 
     @classmethod
-    def generate(cls, count: int, seed: int = 7) -> History:
+    def generate(cls, count: int, seed: int = 7, *, phones: bool = False) -> History:
         rng = random.Random(seed)
+        contact = random.Random(seed + 1)  # its own draws: without phones, leads are unchanged
         history = cls()
         at = T0
         sent: list[Lead] = []
+        people: list[str] = []  # each lead's person by email, whatever the lead is keyed by
         for n in range(count):
             at += rng.randint(5, 90) * 1000
             if n == count // 3:
@@ -61,7 +67,7 @@ class History:
             if rng.random() < 0.03 and sent:
                 history.leads.append(Inbound(rng.choice(sent[-50:]), at))  # an exact duplicate
                 continue
-            person = rng.choice(sent[-20:]).identity_key if sent and rng.random() < 0.15 else None
+            person = rng.choice(people[-20:]) if people and rng.random() < 0.15 else None
             person = person or f"p{rng.randint(0, 800):04d}@c{rng.randint(0, 90)}.example"
             lead = Lead(
                 lead_id=f"lead-{n:05d}",
@@ -77,12 +83,33 @@ class History:
                 product=rng.choice(PRODUCTS),
                 deal_value=float(rng.choice((0, 500, 12_000, 45_000, 99_000))),
             )
+            if phones:
+                lead = _with_contacts(lead, contact)
             sent.append(lead)
+            people.append(person)
             history.leads.append(Inbound(lead, at))
         return history
 
     def timeline(self) -> ConfigTimeline:
         return ConfigTimeline({1: (0, versioned(1)), 2: (self.switch_at_ms, versioned(2))})
+
+
+SWITCHBOARD = "+15550000000"
+
+
+def _with_contacts(lead: Lead, rng: random.Random) -> Lead:
+    """`lead` with its person's phone (or the switchboard's), keyed by it if only texted."""
+    person = int(lead.identity_key[1:5])
+    draw = rng.random()
+    if draw < 0.5:
+        return lead
+    phone = SWITCHBOARD if draw < 0.56 else f"+1555{person:07d}"
+    update: dict[str, object] = {"phone": phone}
+    if draw > 0.85 and phone != SWITCHBOARD:  # a text: the phone alone
+        update |= {"identity_key": phone, "email": None, "channel": Channel.SMS}
+    elif rng.random() < 0.2:
+        update["attributes"] = {"crm_id": f"C{person // 2}"}  # two people per CRM account: shared
+    return lead.model_copy(update=update)
 
 
 @dataclass
@@ -103,10 +130,17 @@ def record(history: History) -> Recording:
     book = PresenceBook()
     identity: StateStore[IdentityState] = StateStore("router.identity", identity_serde())
     rotation: StateStore[RotationRecord] = StateStore("router.rotation", rotation_serde())
+    links: StateStore[IdentityLinks] = StateStore("router.identity-links", identity_links_serde())
     identity.adopt(0)
     rotation.adopt(0)
+    links.adopt(0)
+    topics = TriageTopics(TOPICS.requests)
     triage = TriageHandler(
-        TriageTopics(TOPICS.requests), identity, config=lambda: current[0], owners=lambda: owners
+        topics,
+        identity,
+        config=lambda: current[0],
+        owners=lambda: owners,
+        linker=IdentityLinker(topics.link_requests, links, dict),  # one partition: all in store
     )
     assign = AssignHandler(
         topics=TOPICS,
@@ -132,7 +166,12 @@ def record(history: History) -> Recording:
         key = item.lead.identity_key.encode()
         inbound = InputRecord("leads.inbound", 0, offset, key, leads.encode(item.lead), item.at_ms)
         recording.inbound.append(_logged(inbound))
-        queue = triage(inbound)
+        queue = []
+        for out in triage(inbound):
+            if out.topic == topics.link_requests:  # applied by the owning partition: this one
+                triage(InputRecord(out.topic, 0, offset, out.key, out.value, item.at_ms))
+            else:
+                queue.append(out)
         decided.append(None)
         while queue:
             out = queue.pop(0)
@@ -147,10 +186,9 @@ def record(history: History) -> Recording:
                 elif output.topic == TOPICS.assignments and output.value is not None:
                     decided[-1] = assignments.decode(output.value)
                     recording.assignments.append(output.value)
-        identity.flush()
-        rotation.flush()
-        identity.commit()
-        rotation.commit()
+        for store in (identity, rotation, links):
+            store.flush()
+            store.commit()
     return recording
 
 

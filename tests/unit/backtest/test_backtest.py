@@ -217,3 +217,23 @@ def test_a_closed_lead_frees_its_owners_capacity_in_both_runs() -> None:
     base = outcome.comparison.baseline
     assert base.assigned == {("dach", "bob"): 2, ("spare", "cy"): 1}  # L1 fell back, L2 did not
     assert base.cap_hits[("bob", "max_open")] == 1
+
+
+def test_backtest_follows_the_identity_graph_as_the_router_did() -> None:
+    history = History.generate(1_200, phones=True)
+    recording = record(history)
+    run = Run(history.timeline())
+    changes = sorted(history.presence, key=lambda c: c[0])
+    book, known, replayed = PresenceBook(), 0, []
+    for item in history.leads:
+        while known < len(changes) and changes[known][0] <= item.at_ms:
+            book.record(changes[known][1])
+            known += 1
+        replayed.append(run.route(item.lead, item.at_ms, PresenceView(book.status_at)).assignment)
+    assert [a and comparable(a) for a in replayed] == [
+        a and comparable(a) for a in recording.decided
+    ]
+    reasons = [r.value or b"" for r in recording.requests]
+    assert any(b"linked by lead" in r for r in reasons)  # persons joined across identifiers
+    assert any(b"is shared by" in r for r in reasons)  # the switchboard guarded
+    assert len(run.links) > 100

@@ -33,3 +33,8 @@ def test_rule_order_changes_are_reported_because_first_match_wins() -> None:
     ]
     changes = config_changes(make_config(rules=rules), make_config(rules=rules[::-1]))
     assert changes == ["rule order (first match wins): a, b -> b, a"]
+
+
+def test_a_changed_identity_fan_out_is_reported() -> None:
+    changes = config_changes(make_config(), make_config(identity={"max_links_per_kind": 2}))
+    assert changes == ["identity.max_links_per_kind: 1 -> 2"]

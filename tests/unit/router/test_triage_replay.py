@@ -28,3 +28,14 @@ def test_a_changed_config_shows_as_triage_differences() -> None:
                   Recorded(recording.assignments, {}), written, report)  # fmt: skip
     assert report.differences
     assert {o.kind for o in report.differences} == {"triage"}
+
+
+def test_replayed_triage_follows_the_identity_graph_byte_for_byte() -> None:
+    recording = record(History.generate(800, phones=True))
+    written = triage_requests(recording.requests)
+    report = ReplayReport()
+    replay_triage(recording.inbound, {1: versioned(1), 2: versioned(2)},
+                  Recorded(recording.assignments, {}), written, report)  # fmt: skip
+    assert len(report.outputs) == len(written) > 700
+    assert report.differences == [] and report.unrecorded == []
+    assert any(b"linked by lead" in o.value for o in report.outputs)
