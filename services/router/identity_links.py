@@ -19,6 +19,7 @@ record would change. Every triage instance also reads the whole topic as a `Glob
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 
 from services.leads.events import Lead
@@ -49,6 +50,18 @@ def identity_links_serde() -> Serde[IdentityLinks]:
     return Serde(encode=codec.encode, decode=codec.decode)
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A lead's person, and what its links change (`IdentityLinker.find`), to record once the
+    lead is routed (`IdentityLinker.link`)."""
+
+    person: Person
+    changed: dict[str, IdentityLinks]
+    """Per identifier of the lead, its record with the lead's links merged in, where that
+    differs from the recorded one."""
+    seen: Sighting
+
+
 class IdentityLinker:
     """Resolves a lead's person and keeps the graph growing, for one triage processor."""
 
@@ -65,32 +78,34 @@ class IdentityLinker:
         self.guarded = guarded
         self._serde = identity_links_serde()
 
-    def person(self, config: IdentityLinking, lead: Lead, partition: int, seen: Sighting) -> Person:
-        """The lead's person as this partition knows the graph now; `seen` is `sighting(lead)`."""
-        table = self.table()
-        store = self.store
+    def find(self, config: IdentityLinking, lead: Lead, partition: int, seen: Sighting) -> Found:
+        """The lead's person as this partition knows the graph now, and the records its links
+        change; `seen` is `sighting(lead)`. Each identifier is looked up and merged once: the
+        person is searched over the records as the lead's links leave them."""
+        table, store = self.table(), self.store
 
-        def lookup(identifier: str) -> IdentityLinks | None:
+        def recorded(identifier: str) -> IdentityLinks | None:
             return store.get(partition, identifier) or table.get(identifier)
 
-        person = resolve(config, lead, lookup, seen)
+        changed = linked(recorded, lead, seen) if seen.links else {}
+
+        def lookup(identifier: str) -> IdentityLinks | None:
+            return changed.get(identifier) or recorded(identifier)
+
+        person = resolve(config, lead, lookup, Sighting(seen.identifiers, {}))
         if self.guarded is not None:
             for guarded in person.guarded:
                 self.guarded(kind_of(guarded.identifier).name.lower())
-        return person
+        return Found(person, changed, seen)
 
-    def link(self, lead: Lead, partition: int, seen: Sighting) -> list[OutputRecord]:
+    def link(self, lead: Lead, partition: int, found: Found) -> list[OutputRecord]:
         """Record the links `lead` makes: its own key's record in the store, and a request to
         each other identifier's partition whose recorded links lack some of them."""
-        if not seen.links:
-            return []  # a lone identifier links nothing
-        table, store = self.table(), self.store
-        changed = linked(lambda i: store.get(partition, i) or table.get(i), lead, seen)
-        own, made = lead.identity_key, seen.links
+        own, made = lead.identity_key, found.seen.links
         outputs = []
-        for identifier, updated in changed.items():
+        for identifier, updated in found.changed.items():
             if identifier == own:
-                store.put(partition, own, updated)
+                self.store.put(partition, own, updated)
                 continue
             request = IdentityLinks(identifier=identifier, links=made[identifier])
             outputs.append(

@@ -97,10 +97,10 @@ class TriageHandler:
         lead, body = self._lead(record)
         active = self.config()
         state = self.store.get(record.partition, lead.identity_key)
-        seen = None if linker is None else sighting(lead)
-        person = None
-        if linker is not None and seen is not None:
-            person = linker.person(active.config.identity, lead, record.partition, seen)
+        found = None
+        if linker is not None:
+            found = linker.find(active.config.identity, lead, record.partition, sighting(lead))
+        person = None if found is None else found.person
         outcome = triage(
             active.config, state, self.owners(), lead, record.timestamp_ms, person=person
         )
@@ -108,7 +108,9 @@ class TriageHandler:
             self._count("duplicate")
             return []
         self.store.put(record.partition, lead.identity_key, outcome.state)
-        links = [] if linker is None or seen is None else linker.link(lead, record.partition, seen)
+        links: list[OutputRecord] = []
+        if linker is not None and found is not None:
+            links = linker.link(lead, record.partition, found)
         self._observe(outcome, active.version)
         # The request carries the lead as it came in: its bytes, not a second encoding.
         raw = (
@@ -196,7 +198,7 @@ def build_triage_processor(
     store = StateStore(settings.topic(Topic.IDENTITY_STATE), identity_serde())
     links_topic = settings.topic(Topic.IDENTITY_LINKS)
     links_store: StateStore[IdentityLinks] = StateStore(links_topic, identity_links_serde())
-    links_table = GlobalTable(settings, links_topic, identity_links_serde())
+    links_table = GlobalTable(settings, links_topic, identity_links_serde(), decode_on_read=True)
     topics = TriageTopics.of(settings)
     inputs = [settings.topic(Topic.INBOUND), topics.link_requests]
     require_co_partitioned(settings, [*inputs, store.topic, links_topic])

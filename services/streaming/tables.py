@@ -7,8 +7,8 @@ change halfway (a config switch is atomic between batches).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -21,6 +21,50 @@ from services.streaming.state import drain_to_end
 T = TypeVar("T")
 
 
+class DecodedOnRead(Mapping[str, T]):
+    """A table's values kept as the bytes read, each decoded when first looked up and then
+    kept: a table written far more than it is read (the identity links: two records a lead,
+    of which a lead looks up its own two) decodes only what is used. A value that fails to
+    decode raises `DecodeError` to the lookup, so the handler's record is dead-lettered."""
+
+    def __init__(self, decode: Callable[[bytes], T]) -> None:
+        self._decode = decode
+        self._raw: dict[str, bytes] = {}
+        self._decoded: dict[str, T] = {}
+
+    def put(self, key: str, value: bytes | None) -> None:
+        self._decoded.pop(key, None)
+        if value is None:
+            self._raw.pop(key, None)
+        else:
+            self._raw[key] = value
+
+    def __getitem__(self, key: str) -> T:
+        found = self._decoded.get(key)
+        if found is None:
+            found = self._decoded[key] = self._decode(self._raw[key])
+        return found
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self._decoded.get(key)
+        if found is not None:
+            return found
+        raw = self._raw.get(key)
+        if raw is None:
+            return default
+        found = self._decoded[key] = self._decode(raw)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 class GlobalTable(Generic[T]):
     def __init__(
         self,
@@ -28,12 +72,17 @@ class GlobalTable(Generic[T]):
         topic: str,
         serde: Serde[T],
         clients: KafkaClients = CONFLUENT,
+        *,
+        decode_on_read: bool = False,
     ) -> None:
+        """`decode_on_read`: `values` is a `DecodedOnRead` (and `on_change` is not served)."""
         self.settings = settings
         self.clients = clients
         self.topic = topic
         self.serde = serde
-        self.values: dict[str, T] = {}
+        self._decoded: dict[str, T] = {}
+        self._lazy = DecodedOnRead(serde.decode) if decode_on_read else None
+        self.values: Mapping[str, T] = self._decoded if self._lazy is None else self._lazy
         self.on_change: list[Callable[[str, T | None], None]] = []
         self.position: tuple[int, ...] = ()
         """Per partition (index = partition number), the offset below which every record is
@@ -103,10 +152,13 @@ class GlobalTable(Generic[T]):
         if key is None:
             return
         name = key.decode()
+        if self._lazy is not None:
+            self._lazy.put(name, value)
+            return
         decoded = None if value is None else self.serde.decode(value)
         if decoded is None:
-            self.values.pop(name, None)
+            self._decoded.pop(name, None)
         else:
-            self.values[name] = decoded
+            self._decoded[name] = decoded
         for listener in self.on_change:
             listener(name, decoded)
