@@ -49,7 +49,9 @@ class DownstreamFirst:
         pause_above: int,
         resume_at: int,
         every_s: float = 0.05,
+        shown: Callable[[bool], None] = lambda _paused: None,
     ) -> None:
+        """`shown` hears every pause (True) and resume (False), for a metric."""
         self._consumer = consumer
         self._make_ends = ends
         self._ends: ConsumerClient | None = None
@@ -61,6 +63,7 @@ class DownstreamFirst:
         self._pause_above = pause_above
         self._resume_at = resume_at
         self._every_s = every_s
+        self._shown = shown
         self._owned: frozenset[int] = frozenset()
         self._paused = False
         self._checked = float("-inf")
@@ -113,3 +116,4 @@ class DownstreamFirst:
             self._owned = frozenset()
             return
         self._paused = paused
+        self._shown(paused)

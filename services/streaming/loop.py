@@ -102,6 +102,7 @@ class TransactionalLoop:
             downstream=sorted(processor.downstream_inputs),
             pause_above=2 * self.s.max_batch_records,
             resume_at=self.s.max_batch_records,
+            shown=self.metrics.inputs_paused.labels(app=processor.app_id).set,
         )
         self.ownership = PartitionOwnership(
             processor,

@@ -40,6 +40,7 @@ class RuntimeMetrics:
     consumer_lag: Gauge
     dead_letters: Counter
     assigned_partitions: Gauge
+    inputs_paused: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> RuntimeMetrics:
@@ -114,6 +115,14 @@ class RuntimeMetrics:
             assigned_partitions=Gauge(
                 "leadrouter_assigned_partitions",
                 "Input partitions owned.",
+                ["app"],
+                registry=registry,
+            ),
+            # 1 while a fused loop holds its first stage's input back for its later stages
+            # (downstream_first.py): that input's lag then grows by design.
+            inputs_paused=Gauge(
+                "leadrouter_inputs_paused",
+                "1 while the first stage's inputs are paused for the later stages.",
                 ["app"],
                 registry=registry,
             ),

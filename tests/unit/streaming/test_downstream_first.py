@@ -47,8 +47,9 @@ class Backlog:
         return self.value
 
 
-def pacing() -> tuple[DownstreamFirst, Consumer, Backlog, FakeClock]:
+def pacing(shown: list[bool] | None = None) -> tuple[DownstreamFirst, Consumer, Backlog, FakeClock]:
     consumer, backlog, clock = Consumer(), Backlog(), FakeClock()
+    heard = [] if shown is None else shown
     paced = DownstreamFirst(
         cast(ConsumerClient, consumer),
         lambda: cast(ConsumerClient, object()),
@@ -59,12 +60,14 @@ def pacing() -> tuple[DownstreamFirst, Consumer, Backlog, FakeClock]:
         pause_above=200,
         resume_at=100,
         every_s=0.05,
+        shown=heard.append,
     )
     return paced, consumer, backlog, clock
 
 
 def test_pauses_above_the_bound_and_resumes_only_at_the_lower_one() -> None:
-    paced, consumer, backlog, clock = pacing()
+    shown: list[bool] = []
+    paced, consumer, backlog, clock = pacing(shown)
     paced.adjust({0, 1})
     assert consumer.calls == [("resume", [("inbound", 0), ("inbound", 1)])]  # a fresh start
     for waiting, paused in [(200, False), (201, True), (150, True), (100, False), (150, False)]:
@@ -73,6 +76,7 @@ def test_pauses_above_the_bound_and_resumes_only_at_the_lower_one() -> None:
         paced.adjust({0, 1})
         assert paced.paused is paused, waiting
     assert [call for call, _ in consumer.calls] == ["resume", "pause", "resume"]
+    assert shown == [False, True, False]  # what the metric shows
 
 
 def test_checks_at_most_every_interval() -> None:
