@@ -1,6 +1,6 @@
 """One backtest run: leads through triage and assign in process, the services' own pure code.
 
-    lead, at_ms -> identity_graph.resolve (the lead's person in the identity graph)
+    lead, at_ms -> identity_graph.person_and_changes (the lead's person, and the links it adds)
                 -> triage_decision.triage (identity memory, owners, config in force at at_ms)
                 -> decisions.decide in the request's pool, then in each fallback pool it
                    passes on to, until an Assignment (assigned or unassigned)
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from services.leads.events import Assignment, Lead, RoutingRequest
 from services.leads.routing_config import VersionedConfig
 from services.router.decisions import Decided, Origin, decide, prefer_repeat_owner
-from services.router.identity_graph import IdentityLinks, linked, resolve, sighting
+from services.router.identity_graph import IdentityLinks, person_and_changes, sighting
 from services.router.identity_state import IdentityState
 from services.router.ownership import OwnerFact, assignment_owner_facts
 from services.router.presence import PresenceView
@@ -83,14 +83,15 @@ class Run:
     def route(self, lead: Lead, at_ms: int, presence: PresenceView) -> Routing:
         """Triage then assign `lead` as if its record had been appended at `at_ms`."""
         versioned = self.config_at(at_ms)
-        seen = sighting(lead)
-        person = resolve(versioned.config.identity, lead, self.links.get, seen)
+        person, changes = person_and_changes(
+            versioned.config.identity, lead, self.links.get, sighting(lead)
+        )
         memory = self.identities.get(lead.identity_key)
         outcome = triage(versioned.config, memory, self.owners, lead, at_ms, person=person)
         if isinstance(outcome, Duplicate):
             return Routing(lead.lead_id, None, "", None)
         self.identities[lead.identity_key] = outcome.state
-        self.links.update(linked(self.links.get, lead, seen))
+        self.links.update(changes)
         first = outcome.request
         assignment = self._assign(versioned, first, presence)
         return Routing(lead.lead_id, first.rule_id, first.pool_id, assignment)

@@ -81,19 +81,23 @@ def assignment_id(request: RoutingRequest) -> str:
 def strategy_of(pool: Pool) -> Strategy:
     """The pool's strategy, made once per pool object of a config (an immutable value), with
     the pool's members lined up as `assess` gives their verdicts."""
-    known = _strategies.get(pool.id)
-    if known is not None and known[0] is pool:
+    known = _strategies.get(id(pool))
+    if known is not None and known[0] is pool:  # the pool itself, not one that reused its id
         return known[1]
     strategy = Strategy(
         StrategyKind(pool.strategy.value),
         FairnessPolicy(pool.fairness.value),
         pool.catch_up_limit,
     ).lined_up((m.rep, m.weight) for m in pool.members)  # as `assess` orders its verdicts
-    _strategies[pool.id] = (pool, strategy)
+    if len(_strategies) >= _STRATEGIES_KEPT:
+        _strategies.clear()  # configs come and go: never hold on to every pool ever seen
+    _strategies[id(pool)] = (pool, strategy)
     return strategy
 
 
-_strategies: dict[str, tuple[Pool, Strategy]] = {}
+_strategies: dict[int, tuple[Pool, Strategy]] = {}
+"""Per pool object: a backtest decides under two configs whose pools share their ids."""
+_STRATEGIES_KEPT = 20_000
 
 
 def prefer_repeat_owner(request: RoutingRequest, earlier_holder: str | None) -> RoutingRequest:

@@ -119,17 +119,20 @@ class _Roster:
 
 
 _latest: list[_Roster] = []
+"""The newest rosters first. A service has one config in force, but a backtest decides every
+lead under two (the configs in force and the candidate) and must not rebuild both each time."""
+_ROSTERS_KEPT = 4
 _ELIGIBLE_KEPT = 50_000
 """Verdicts kept before the cache starts again: a day's worth for a large team."""
 
 
 def _roster(config: RoutingConfig) -> _Roster:
-    latest = _latest[0] if _latest else None
-    if latest is not None and latest.config is config:
-        return latest
+    for roster in _latest:
+        if roster.config is config:
+            return roster
     reps = {rep.id: (rep, config.hours_of(rep.id)) for rep in config.reps}
     roster = _Roster(config, reps, {}, {})
-    _latest[:] = [roster]  # one config in force at a time: keep only the newest
+    _latest[:] = [roster, *_latest[: _ROSTERS_KEPT - 1]]
     return roster
 
 

@@ -292,3 +292,17 @@ def resolve(
     ordered = tuple(sorted(members, key=order))
     linkable = [m for m in ordered if not (key_shared and m == lead.identity_key)]
     return Person(linkable[0] if linkable else lead.identity_key, ordered, joined, tuple(guarded))
+
+
+def person_and_changes(
+    config: IdentityLinking, lead: Lead, lookup: Lookup, seen: Sighting
+) -> tuple[Person, dict[str, IdentityLinks]]:
+    """`resolve` and `linked` in one pass: each of the lead's identifiers is looked up and
+    merged once, and the person is searched over the records as the lead's links leave them.
+    Returns the person and the records the lead changes (to write, or to ask for)."""
+    changed = linked(lookup, lead, seen) if seen.links else {}
+
+    def merged(identifier: str) -> IdentityLinks | None:
+        return changed.get(identifier) or lookup(identifier)
+
+    return resolve(config, lead, merged, Sighting(seen.identifiers, {})), changed

@@ -30,9 +30,8 @@ from services.router.identity_graph import (
     Sighting,
     empty,
     kind_of,
-    linked,
     merge,
-    resolve,
+    person_and_changes,
 )
 from services.streaming.codec import AvroCodec
 from services.streaming.errors import InvalidRecord
@@ -87,12 +86,7 @@ class IdentityLinker:
         def recorded(identifier: str) -> IdentityLinks | None:
             return store.get(partition, identifier) or table.get(identifier)
 
-        changed = linked(recorded, lead, seen) if seen.links else {}
-
-        def lookup(identifier: str) -> IdentityLinks | None:
-            return changed.get(identifier) or recorded(identifier)
-
-        person = resolve(config, lead, lookup, Sighting(seen.identifiers, {}))
+        person, changed = person_and_changes(config, lead, recorded, seen)
         if self.guarded is not None:
             for guarded in person.guarded:
                 self.guarded(kind_of(guarded.identifier).name.lower())
