@@ -16,10 +16,12 @@ from collections.abc import Iterable
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 
 from services.streaming.dead_letters import dead_letter_record
+from services.streaming.downstream_first import DownstreamFirst
 from services.streaming.errors import FatalError, PermanentError
 from services.streaming.loop import LoopSettings, Processor
 from services.streaming.produce import produce_all
-from services.streaming.records import InputRecord, OutputRecord
+from services.streaming.progress import InputProgress
+from services.streaming.records import InputRecord, OutputRecord, SystemClock
 from services.streaming.settings import KafkaSettings
 
 
@@ -31,9 +33,25 @@ class AtLeastOnceLoop:
         self.producer = Producer(kafka.producer())
         # A dynamic member (no group.instance.id): it leaves the group on close, so the next
         # benchmark's router does not wait out this one's session in a rebalance.
-        self.consumer = Consumer(
-            kafka.consumer(processor.app_id, **{"partition.assignment.strategy": "range"})
+        paced: dict[str, str | int] = (
+            {"fetch.wait.max.ms": 100} if processor.downstream_inputs else {}
         )
+        self.consumer = Consumer(
+            kafka.consumer(processor.app_id, **{"partition.assignment.strategy": "range", **paced})
+        )
+        # Paced as TransactionalLoop paces a fused processor, so the two compare like for like.
+        self.progress = InputProgress(self.consumer, processor.inputs)
+        self.downstream_first = DownstreamFirst(
+            self.consumer,
+            lambda: Consumer(kafka.reader()),
+            self.progress,
+            SystemClock(),
+            upstream=[t for t in processor.inputs if t not in processor.downstream_inputs],
+            downstream=sorted(processor.downstream_inputs),
+            pause_above=2 * self.s.max_batch_records,
+            resume_at=self.s.max_batch_records,
+        )
+        self._owned: set[int] = set()
         self.running = True
         self._positions: dict[tuple[str, int], int] = {}
         self._started: float | None = None
@@ -51,6 +69,7 @@ class AtLeastOnceLoop:
                 if self._started is None:
                     for table in self.p.tables:
                         table.refresh()
+                self.downstream_first.adjust(self._owned)
                 for message in self.consumer.consume(self.s.max_batch_records, self._wait_s()):
                     self._handle(message)
                 if self._started is not None and self._due(self._started):
@@ -59,6 +78,7 @@ class AtLeastOnceLoop:
                 self._commit()
         finally:
             self.consumer.close()
+            self.downstream_first.close()
             for table in self.p.tables:
                 table.close()
 
@@ -124,6 +144,8 @@ class AtLeastOnceLoop:
         for store in self.p.stores:
             store.drop(store.partitions - numbers)
             store.restore(self.kafka, numbers)
+        self.progress.assigned(partitions)
+        self._owned = numbers
 
 
 def _headers(message: Message) -> tuple[tuple[str, bytes], ...]:
