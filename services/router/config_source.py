@@ -37,8 +37,7 @@ log = logging.getLogger(__name__)
 
 @cache
 def config_record_serde() -> Serde[RoutingConfigRecord]:
-    codec = AvroCodec(RoutingConfigRecord)
-    return Serde(encode=codec.encode, decode=codec.decode)
+    return AvroCodec(RoutingConfigRecord).serde()
 
 
 def config_table(settings: KafkaSettings) -> GlobalTable[RoutingConfigRecord]:

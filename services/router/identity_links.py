@@ -45,8 +45,7 @@ GuardCount = Callable[[str], None]
 @cache
 def identity_links_serde() -> Serde[IdentityLinks]:
     """`router.identity-links` and `router.identity-link-requests` values: Avro `IdentityLinks`."""
-    codec = AvroCodec(IdentityLinks)
-    return Serde(encode=codec.encode, decode=codec.decode)
+    return AvroCodec(IdentityLinks).serde()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,7 @@ __all__ = [
 
 @cache
 def owner_fact_serde() -> Serde[OwnerFact]:
-    codec = AvroCodec(OwnerFact)
-    return Serde(encode=codec.encode, decode=codec.decode)
+    return AvroCodec(OwnerFact).serde()
 
 
 def owner_fact_records(topic: str, facts: tuple[OwnerFact, ...]) -> list[OutputRecord]:

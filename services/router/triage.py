@@ -48,8 +48,7 @@ EVENT_TYPE = "io.leadrouter.routing.assign"
 @cache
 def identity_serde() -> Serde[IdentityState]:
     """`router.identity` values: Avro `IdentityState`."""
-    codec = AvroCodec(IdentityState)
-    return Serde(encode=codec.encode, decode=codec.decode)
+    return AvroCodec(IdentityState).serde()
 
 
 @dataclass(frozen=True, slots=True)

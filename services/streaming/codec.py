@@ -33,6 +33,7 @@ from pydantic import BaseModel
 from services.streaming.avro_binary import CompiledRecord, Unsupported
 from services.streaming.avro_models import Build, builders
 from services.streaming.errors import DecodeError
+from services.streaming.records import Serde
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 MAGIC = b"\xc3\x01"
@@ -117,6 +118,10 @@ class AvroCodec(Generic[M]):
         if found is not None:
             self._reader = CompiledRecord(self.schema, named, found)
             self._build = found[self.schema["name"]]
+
+    def serde(self) -> Serde[M]:
+        """This codec as the `Serde` of a state store's or a global table's values."""
+        return Serde(encode=self.encode, decode=self.decode)
 
     def encode(self, event: M, *, raw: Mapping[str, bytes] | None = None) -> bytes:
         """`raw`: fields whose encoding the caller already holds (from `decode_keeping` or

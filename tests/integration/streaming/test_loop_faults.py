@@ -73,6 +73,17 @@ def wait_for_values(backend: Backend, topic: str, count: int, timeout_s: float =
     return seen
 
 
+def run_to_the_end(backend: Backend, loop: TransactionalLoop, out: str) -> list[bytes | None]:
+    """Run `loop` until every input's output is visible; it must not stop on the way."""
+    running = Running(loop)
+    try:
+        outputs = wait_for_values(backend, out, RECORDS)
+    finally:
+        running.stop()
+    assert running.failures == []
+    return outputs
+
+
 def assert_each_input_once_with_counts_in_order(outputs: list[bytes | None]) -> None:
     counts: dict[str, list[int]] = defaultdict(list)
     for value in outputs:
@@ -95,12 +106,7 @@ def test_a_retriable_call_is_made_again_a_failed_one_rewinds_every_input_once(
 ) -> None:
     loop, out = counting(backend)
     backend.fail_next(call, make_error(call))  # type: ignore[operator]
-    running = Running(loop)
-    try:
-        outputs = wait_for_values(backend, out, RECORDS)
-    finally:
-        running.stop()
-    assert running.failures == []
+    outputs = run_to_the_end(backend, loop, out)
     assert aborts(loop) == expected_aborts
     assert_each_input_once_with_counts_in_order(outputs)
 
@@ -113,12 +119,7 @@ def test_an_abort_that_fails_fatally_gets_a_new_producer_and_every_input_once(
     loop, out = counting(backend)
     backend.fail_next("commit_transaction", abortable("commit_transaction"))
     backend.fail_next("abort_transaction", fatal("abort_transaction"))
-    running = Running(loop)
-    try:
-        outputs = wait_for_values(backend, out, RECORDS)
-    finally:
-        running.stop()
-    assert running.failures == []
+    outputs = run_to_the_end(backend, loop, out)
     assert aborts(loop) == 2  # the timed-out transaction, then the producer it took along
     assert_each_input_once_with_counts_in_order(outputs)
 
