@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 
 from services.streaming.dead_letters import dead_letter_record
-from services.streaming.downstream_first import DownstreamFirst
+from services.streaming.downstream_first import PACED_FETCH, DownstreamFirst
 from services.streaming.errors import FatalError, PermanentError
 from services.streaming.loop import LoopSettings, Processor
 from services.streaming.produce import produce_all
@@ -33,23 +33,19 @@ class AtLeastOnceLoop:
         self.producer = Producer(kafka.producer())
         # A dynamic member (no group.instance.id): it leaves the group on close, so the next
         # benchmark's router does not wait out this one's session in a rebalance.
-        paced: dict[str, str | int] = (
-            {"fetch.wait.max.ms": 100} if processor.downstream_inputs else {}
-        )
+        paced: dict[str, str | int] = PACED_FETCH if processor.downstream_inputs else {}
         self.consumer = Consumer(
             kafka.consumer(processor.app_id, **{"partition.assignment.strategy": "range", **paced})
         )
         # Paced as TransactionalLoop paces a fused processor, so the two compare like for like.
         self.progress = InputProgress(self.consumer, processor.inputs)
-        self.downstream_first = DownstreamFirst(
+        self.downstream_first = DownstreamFirst.of(
+            processor,
             self.consumer,
             lambda: Consumer(kafka.reader()),
             self.progress,
             SystemClock(),
-            upstream=[t for t in processor.inputs if t not in processor.downstream_inputs],
-            downstream=sorted(processor.downstream_inputs),
-            pause_above=2 * self.s.max_batch_records,
-            resume_at=self.s.max_batch_records,
+            max_batch_records=self.s.max_batch_records,
         )
         self._owned: set[int] = set()
         self.running = True

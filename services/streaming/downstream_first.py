@@ -35,10 +35,14 @@ from collections.abc import Callable, Iterable, Mapping, Set
 from confluent_kafka import KafkaException, TopicPartition
 
 from services.streaming.kafka_clients import ConsumerClient
+from services.streaming.processor import Processor
 from services.streaming.progress import InputProgress
 from services.streaming.records import Clock
 
 log = logging.getLogger(__name__)
+
+PACED_FETCH: dict[str, str | int] = {"fetch.wait.max.ms": 100}
+"""A paced consumer's settings: wait at most 100 ms for data (see above)."""
 
 
 class DownstreamFirst:
@@ -72,6 +76,32 @@ class DownstreamFirst:
         self._owned: frozenset[int] = frozenset()
         self._paused = False
         self._checked = float("-inf")
+
+    @classmethod
+    def of(
+        cls,
+        processor: Processor,
+        consumer: ConsumerClient,
+        ends: Callable[[], ConsumerClient],
+        progress: InputProgress,
+        clock: Clock,
+        *,
+        max_batch_records: int,
+        shown: Callable[[bool], None] = lambda _paused: None,
+    ) -> DownstreamFirst:
+        """How a loop running `processor` in batches of `max_batch_records` paces its inputs:
+        the first stage's held back above two batches waiting downstream, let go at one."""
+        return cls(
+            consumer,
+            ends,
+            progress,
+            clock,
+            upstream=[t for t in processor.inputs if t not in processor.downstream_inputs],
+            downstream=sorted(processor.downstream_inputs),
+            pause_above=2 * max_batch_records,
+            resume_at=max_batch_records,
+            shown=shown,
+        )
 
     @property
     def paused(self) -> bool:

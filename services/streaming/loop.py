@@ -93,15 +93,13 @@ class TransactionalLoop:
         if processor.bind_dead_letters is not None:
             processor.bind_dead_letters(self.dead_letters)
         self.progress = InputProgress(self.consumer, processor.inputs)
-        self.downstream_first = DownstreamFirst(
+        self.downstream_first = DownstreamFirst.of(
+            processor,
             self.consumer,
             lambda: clients.consumer(kafka.reader()),
             self.progress,
             self.clock,
-            upstream=[t for t in processor.inputs if t not in processor.downstream_inputs],
-            downstream=sorted(processor.downstream_inputs),
-            pause_above=2 * self.s.max_batch_records,
-            resume_at=self.s.max_batch_records,
+            max_batch_records=self.s.max_batch_records,
             shown=self.metrics.inputs_paused.labels(app=processor.app_id).set,
         )
         self.ownership = PartitionOwnership(

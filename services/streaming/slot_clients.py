@@ -15,6 +15,7 @@ from __future__ import annotations
 from confluent_kafka import Message
 
 from services.streaming.arrivals import arrivals
+from services.streaming.downstream_first import PACED_FETCH
 from services.streaming.kafka_clients import CONFLUENT, ConsumerClient, KafkaClients, ProducerClient
 from services.streaming.processor import LoopSettings
 from services.streaming.settings import KafkaSettings
@@ -39,9 +40,8 @@ def slot_consumer(
     *,
     paced: bool = False,
 ) -> ConsumerClient:
-    """`paced`: the loop pauses and resumes some inputs (downstream_first.py). librdkafka has
-    one fetch in flight per broker, so a resumed partition is fetched only once the fetch under
-    way returns; waiting at most 100 ms for data instead of 500 bounds that delay."""
+    """`paced`: the loop pauses and resumes some inputs, so the consumer fetches as
+    downstream_first.py says."""
     return clients.consumer(
         kafka.consumer(
             app_id,
@@ -49,7 +49,7 @@ def slot_consumer(
                 "group.instance.id": f"{app_id}-{settings.instance}",
                 "session.timeout.ms": settings.session_timeout_ms,
                 "partition.assignment.strategy": "range",
-                **({"fetch.wait.max.ms": 100} if paced else {}),
+                **(PACED_FETCH if paced else {}),
                 **settings.extra_consumer_config,
             },
         )
