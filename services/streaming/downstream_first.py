@@ -6,20 +6,16 @@ and under a backlog of new input that queue is full of it: the records the first
 for the next one are fetched behind tens of thousands of new ones. The router then triages
 the whole backlog before it assigns any of it, and every lead waits for all the others.
 
-So, every `every_s`, the loop compares where its downstream inputs end, as the broker last
-said, with its position in them. Above `pause_above` records waiting, the first stage's partitions
+So, every `every_s`, the loop asks the broker where its downstream inputs end and compares that
+with its position in them. Above `pause_above` records waiting, the first stage's partitions
 are paused (librdkafka drops what it prefetched of them, and fetches it again on resume); at
 `resume_at` or fewer, they are resumed, while the later stage still has that much to do. A
 Kafka Streams task does the same with its per-partition buffers.
 
-The ends are asked through a client of its own, on a thread of its own (`_Ends`): the broker
-answers a connection's requests in order, and the loop's consumer often has a fetch waiting
-there; and one question per partition takes about 1 ms (3.85 ms for 4 partitions on the local
-broker), which the loop's thread must not wait out every 50 ms.
-
-librdkafka keeps one fetch in flight per broker, so a resumed partition is fetched once the
-fetch under way returns: a paced loop's consumer waits at most 100 ms for data
-(slot_clients.py), not librdkafka's 500.
+It asks through a client of its own: the broker answers a connection's requests in order, and
+the loop's consumer often has a fetch waiting there. librdkafka keeps one fetch in flight per
+broker, so a resumed partition is fetched once the fetch under way returns: a paced loop's
+consumer waits at most 100 ms for data (slot_clients.py), not librdkafka's 500.
 
 The count is of offsets, so transaction markers count too: it is a bound, not a figure to show.
 librdkafka keeps a partition paused through a rebalance, so each change of ownership resumes
@@ -29,8 +25,7 @@ the upstream partitions now owned and starts counting afresh.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Set
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -63,8 +58,8 @@ class DownstreamFirst:
         """`shown` hears every pause (True) and resume (False), for a metric."""
         self._consumer = consumer
         self._make_ends = ends
-        self._ends: _Ends | None = None
-        """Started when first needed: a loop without downstream inputs never connects it."""
+        self._ends: ConsumerClient | None = None
+        """Made when first needed: a loop without downstream inputs never connects it."""
         self._progress = progress
         self._clock = clock
         self._upstream = tuple(upstream)
@@ -115,16 +110,13 @@ class DownstreamFirst:
         if owned != self._owned:
             self._owned = frozenset(owned)
             self._set(paused=False, force=True)
-            if self._ends is not None:
-                self._ends.ask(self._downstream, self._owned)
         now = self._clock.monotonic()
         if not self._owned or now - self._checked < self._every_s:
             return
         self._checked = now
         if self._ends is None:
-            self._ends = _Ends(self._make_ends(), self._every_s)
-            self._ends.ask(self._downstream, self._owned)
-        waiting = self._progress.waiting(self._downstream, self._owned, self._ends.latest)
+            self._ends = self._make_ends()
+        waiting = self._progress.waiting(self._downstream, self._owned, self._ends)
         if waiting is None:  # the broker did not say: never hold input back on a guess
             self._set(paused=False)
         elif self._paused:
@@ -134,7 +126,7 @@ class DownstreamFirst:
 
     def close(self) -> None:
         if self._ends is not None:
-            self._ends.stop()
+            self._ends.close()
             self._ends = None
 
     def _set(self, *, paused: bool, force: bool = False) -> None:
@@ -155,39 +147,3 @@ class DownstreamFirst:
             return
         self._paused = paused
         self._shown(paused)
-
-
-class _Ends:
-    """The asked partitions' (low, high) watermarks (high is the last stable offset, for a
-    read_committed client), asked of the broker every `every_s` by a daemon thread. `latest` is
-    the newest complete answer: empty until there is one, and after a question failed."""
-
-    def __init__(self, client: ConsumerClient, every_s: float) -> None:
-        self._client = client
-        self._every_s = every_s
-        self._asked: tuple[TopicPartition, ...] = ()
-        self.latest: Mapping[tuple[str, int], tuple[int, int]] = {}
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="downstream-ends", daemon=True)
-        self._thread.start()
-
-    def ask(self, topics: Iterable[str], partitions: Iterable[int]) -> None:
-        """Ask for these from now on (an answer about others is still true, just not read)."""
-        self._asked = tuple(TopicPartition(t, p) for t in topics for p in sorted(partitions))
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(5)
-        self._client.close()
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.latest = {
-                    (tp.topic, tp.partition): self._client.get_watermark_offsets(tp, timeout=1.0)
-                    for tp in self._asked
-                }
-            except KafkaException as exc:
-                log.info("end offsets unknown: %s", exc)
-                self.latest = {}
-            self._stopping.wait(self._every_s)

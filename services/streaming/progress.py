@@ -17,7 +17,7 @@ transactional input does read as caught up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from confluent_kafka import OFFSET_INVALID, KafkaException, TopicPartition
 
@@ -52,23 +52,25 @@ class InputProgress:
         self,
         topics: Iterable[str],
         partitions: Iterable[int],
-        watermarks: Mapping[tuple[str, int], tuple[int, int]],
+        ends: ConsumerClient,
+        timeout_s: float = 1.0,
     ) -> int | None:
-        """How many offsets of `topics`' `partitions` lie past this instance's position, given
-        each one's (low, high) watermarks asked of the broker (not the last fetch's: a consumer
-        whose queue is full does not fetch); None when an end or a position is unknown."""
-        asked = [TopicPartition(t, p) for t in topics for p in partitions]
-        try:
-            positions = self._consumer.position(asked)
-        except KafkaException:
-            return None
+        """How many offsets of `topics`' `partitions` lie past this instance's position, the end
+        asked of the broker through `ends` (not the last fetch's: a consumer whose queue is full
+        does not fetch); None when an end or a position is unknown."""
         total = 0
-        for tp in positions:
-            low, high = watermarks.get((tp.topic, tp.partition), (-1, -1))
-            offset = self._offset(tp.topic, tp.partition, tp.offset, low)
-            if high < 0 or offset is None:
-                return None
-            total += max(0, high - offset)
+        for topic in topics:
+            for partition in partitions:
+                tp = TopicPartition(topic, partition)
+                try:
+                    low, high = ends.get_watermark_offsets(tp, timeout=timeout_s)
+                    (position,) = self._consumer.position([tp])
+                except KafkaException:
+                    return None
+                offset = self._offset(topic, partition, position.offset, low)
+                if high < 0 or offset is None:
+                    return None
+                total += max(0, high - offset)
         return total
 
     def _offset(self, topic: str, partition: int, position: int, low: int) -> int | None:

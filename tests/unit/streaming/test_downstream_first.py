@@ -3,10 +3,8 @@ back on an unknown backlog, and start afresh when the partitions owned change.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, cast
 
-import pytest
 from confluent_kafka import TopicPartition
 
 from services.streaming.downstream_first import DownstreamFirst
@@ -39,16 +37,6 @@ class Consumer:
         self.calls.append(("resume", [(tp.topic, tp.partition) for tp in partitions]))
 
 
-class Ends:
-    """The client `_Ends` asks on its thread: every partition empty (the backlog is Backlog's)."""
-
-    def get_watermark_offsets(self, partition: TopicPartition, timeout: float) -> tuple[int, int]:
-        return 0, 0
-
-    def close(self) -> None:
-        pass
-
-
 class Backlog:
     """Stands in for InputProgress: the backlog a test sets."""
 
@@ -59,22 +47,12 @@ class Backlog:
         return self.value
 
 
-STARTED: list[DownstreamFirst] = []
-
-
-@pytest.fixture(autouse=True)
-def _stop_threads() -> Iterator[None]:
-    yield
-    while STARTED:
-        STARTED.pop().close()
-
-
 def pacing(shown: list[bool] | None = None) -> tuple[DownstreamFirst, Consumer, Backlog, FakeClock]:
     consumer, backlog, clock = Consumer(), Backlog(), FakeClock()
     heard = [] if shown is None else shown
     paced = DownstreamFirst(
         cast(ConsumerClient, consumer),
-        lambda: cast(ConsumerClient, Ends()),
+        lambda: cast(ConsumerClient, object()),
         cast(InputProgress, backlog),
         clock,
         upstream=["inbound"],
@@ -84,7 +62,6 @@ def pacing(shown: list[bool] | None = None) -> tuple[DownstreamFirst, Consumer, 
         every_s=0.05,
         shown=heard.append,
     )
-    STARTED.append(paced)
     return paced, consumer, backlog, clock
 
 
