@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import signal
 import socket
@@ -37,18 +38,31 @@ class BrokerError(FatalError):
 
 
 def free_port_pair() -> int:
-    """A loopback port whose successor is free too (broker and controller listeners)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        with socket.socket() as second:
+    """A loopback port whose successor is free too (broker and controller listeners).
+
+    Drawn below the kernel's ephemeral range: a port the kernel hands out (`bind` to 0) is also
+    one it hands any outgoing connection as its local port, so a broker stopped and started
+    again on it could find it taken by a client ("Address already in use")."""
+    first_ephemeral = _first_ephemeral_port()
+    for _ in range(200):
+        port = random.randrange(10_000, first_ephemeral - 1)
+        with socket.socket() as probe, socket.socket() as second:
             try:
+                probe.bind(("127.0.0.1", port))
                 second.bind(("127.0.0.1", port + 1))
             except OSError:
                 continue
         return port
     raise RuntimeError("no two adjacent free ports on loopback")
+
+
+def _first_ephemeral_port() -> int:
+    """The lowest port of the kernel's ephemeral range (Linux), or IANA's 49152 elsewhere."""
+    try:
+        low = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]
+    except (OSError, IndexError):
+        return 49_152
+    return max(int(low), 10_002)
 
 
 def ensure_jars() -> Path:
