@@ -3,7 +3,10 @@
 `--mode raw` is plain confluent-kafka: no decoding, no logic, the router's batch and commit
 settings (a transaction per 100 ms or 2,000 records, offsets sent inside it). `--mode loop` runs
 the foundation's `TransactionalLoop` with a handler that copies each record, so the difference
-between the two is what the loop itself costs per record. Runs until SIGTERM.
+between the two is what the loop itself costs per record. `--mode router-io` is the router's
+Kafka traffic with none of its logic: the fused loop reading and writing, per lead, the records
+the router reads and writes (see `RouterShape`), so the router's figure divided by this one is
+what its Python costs beyond its I/O. Runs until SIGTERM.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import signal
 import sys
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
+from services.streaming.processor import fuse
 from services.streaming.records import InputRecord, OutputRecord
 from services.streaming.settings import KafkaSettings
 
@@ -90,21 +95,86 @@ def copier(sink: str) -> Any:
     return handle
 
 
+SIDE_BYTES = 128
+"""The size of a side record (state, owner fact, link): the router's are 60-200 B."""
+
+
+@dataclass(frozen=True)
+class RouterShape:
+    """The router's records per lead (counted on the topics after a bench run of 20,000 leads),
+    as copies: triage reads the lead and writes the request, the person's state and a link
+    request; the link request, read back, writes two links; assign reads the request and
+    writes the assignment, two owner facts and a rotation-store record. 3 reads, 9 writes."""
+
+    source: str
+    sink: str
+
+    @property
+    def requests(self) -> str:
+        return f"{self.sink}.requests"
+
+    @property
+    def link_requests(self) -> str:
+        return f"{self.sink}.link-requests"
+
+    @property
+    def side(self) -> str:
+        """Where the state, owner and link copies go: written, never read back."""
+        return f"{self.sink}.side"
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return (self.requests, self.link_requests, self.side)
+
+    def processor(self, app_id: str) -> Processor:
+        triage = Processor(
+            app_id=app_id, inputs=[self.source, self.link_requests], handle=self._triage
+        )
+        assign = Processor(app_id=app_id, inputs=[self.requests], handle=self._assign)
+        return fuse(app_id, triage, assign)
+
+    def _triage(self, record: InputRecord) -> Iterable[OutputRecord]:
+        if record.topic == self.link_requests:
+            return self._sides(record, 2)
+        return (
+            OutputRecord(self.requests, record.key, record.value, record.headers),
+            *self._sides(record, 1),
+            OutputRecord(self.link_requests, record.key, _side(record.value)),
+        )
+
+    def _assign(self, record: InputRecord) -> Iterable[OutputRecord]:
+        return (
+            OutputRecord(self.sink, record.key, record.value, record.headers),
+            *self._sides(record, 3),
+        )
+
+    def _sides(self, record: InputRecord, count: int) -> tuple[OutputRecord, ...]:
+        value = _side(record.value)
+        return tuple(OutputRecord(self.side, record.key, value) for _ in range(count))
+
+
+def _side(value: bytes | None) -> bytes:
+    return (value or b"")[:SIDE_BYTES]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--source", required=True)
     parser.add_argument("--sink", required=True)
-    parser.add_argument("--mode", choices=["raw", "loop"], required=True)
+    parser.add_argument("--mode", choices=["raw", "loop", "router-io"], required=True)
     parser.add_argument("--slot", required=True, help="transactional id and group member id")
     args = parser.parse_args(argv)
     settings = KafkaSettings(bootstrap_servers=args.bootstrap)
     runner: RawPassthrough | TransactionalLoop
     if args.mode == "raw":
         runner = RawPassthrough(settings, args.source, args.sink, args.slot)
-    else:
+    elif args.mode == "loop":
         processor = Processor(app_id=args.slot, inputs=[args.source], handle=copier(args.sink))
         runner = TransactionalLoop(processor, settings, LoopSettings())
+    else:
+        shape = RouterShape(args.source, args.sink)
+        runner = TransactionalLoop(shape.processor(args.slot), settings, LoopSettings())
     signal.signal(signal.SIGTERM, runner.stop)
     signal.signal(signal.SIGINT, runner.stop)
     runner.run()

@@ -21,12 +21,15 @@ class Batch:
     """Per input partition, where to seek back to if the transaction aborts."""
     alone: InputRecord | None = None
     """The one input record of a transaction that isolates it (see isolation.py)."""
+    per_topic: dict[str, int] = field(default_factory=dict)
+    """Records handled per input topic: the loop adds them to its counter once, at commit."""
 
     def add(self, record: InputRecord) -> None:
         partition = (record.topic, record.partition)
         self.first_offsets.setdefault(partition, record.offset)
         self.next_offsets[partition] = record.offset + 1
         self.count += 1
+        self.per_topic[record.topic] = self.per_topic.get(record.topic, 0) + 1
 
     def offsets(self) -> list[TopicPartition]:
         return [TopicPartition(t, p, o) for (t, p), o in self.next_offsets.items()]
@@ -67,8 +70,13 @@ def input_record(message: Message) -> InputRecord:
 
 def _headers(message: Message) -> Headers:
     raw = message.headers()
-    pairs = raw.items() if isinstance(raw, dict) else (raw or ())
-    return tuple(
-        (name, value if isinstance(value, bytes) else (value or "").encode())
-        for name, value in pairs
-    )
+    if not raw:
+        return ()
+    pairs = tuple(raw.items() if isinstance(raw, dict) else raw)
+    for _, value in pairs:  # confluent-kafka gives bytes, or None for a header without a value
+        if value.__class__ is not bytes:
+            return tuple(
+                (name, value if isinstance(value, bytes) else (value or "").encode())
+                for name, value in pairs
+            )
+    return pairs  # type: ignore[return-value]  # every value checked to be bytes above

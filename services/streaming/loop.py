@@ -247,7 +247,6 @@ class TransactionalLoop:
         batch = self._begin()
         self._produce(self._outputs_of(record))
         batch.add(record)
-        self.metrics.records.labels(app=self.p.app_id, topic=record.topic).inc()
 
     def _outputs_of(self, record: InputRecord) -> list[OutputRecord]:
         """The handler's outputs, or a dead letter with the record's state writes undone."""
@@ -290,7 +289,6 @@ class TransactionalLoop:
         batch.add(record)
         self._commit(batch)
         self.isolation.written(record)
-        self.metrics.records.labels(app=self.p.app_id, topic=record.topic).inc()
 
     def _maybe_tick(self) -> None:
         if self.p.tick is None or not self.ownership.owned:
@@ -329,6 +327,8 @@ class TransactionalLoop:
         self.calls.call("commit_transaction", self.producer.commit_transaction)
         for store in self.p.stores:
             store.commit()
+        for topic, count in batch.per_topic.items():
+            self.metrics.records.labels(app=self.p.app_id, topic=topic).inc(count)
         self.metrics.transactions.labels(app=self.p.app_id).inc()
         self.metrics.commit_seconds.labels(app=self.p.app_id).observe(
             self.clock.monotonic() - started

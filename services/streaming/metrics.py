@@ -45,7 +45,7 @@ class RuntimeMetrics:
     @classmethod
     def create(cls, registry: CollectorRegistry) -> RuntimeMetrics:
         return cls(
-            # Input records handled, by input topic.
+            # Input records handled, by input topic; counted when their transaction commits.
             records=Counter(
                 "leadrouter_records_processed",
                 "Input records handled.",
