@@ -193,7 +193,9 @@ def build_triage_processor(
     processor its own `ActiveConfig`: a table belongs to one loop, which loads and refreshes it.
     """
     active = active or ActiveConfig(config_table(settings))
-    owners = GlobalTable(settings, settings.topic(Topic.OWNERS), owner_fact_serde())
+    owners = GlobalTable(
+        settings, settings.topic(Topic.OWNERS), owner_fact_serde(), decode_on_read=True
+    )
     store = StateStore(settings.topic(Topic.IDENTITY_STATE), identity_serde())
     links_topic = settings.topic(Topic.IDENTITY_LINKS)
     links_store: StateStore[IdentityLinks] = StateStore(links_topic, identity_links_serde())

@@ -24,7 +24,8 @@ T = TypeVar("T")
 class DecodedOnRead(Mapping[str, T]):
     """A table's values kept as the bytes read, each decoded when first looked up and then
     kept: a table written far more than it is read (the identity links: two records a lead,
-    of which a lead looks up its own two) decodes only what is used. A value that fails to
+    of which a lead looks up its own two; the owner facts: two a lead, looked up only by a
+    later lead of the same person or account) decodes only what is used. A value that fails to
     decode raises `DecodeError` to the lookup, so the handler's record is dead-lettered."""
 
     def __init__(self, decode: Callable[[bytes], T]) -> None:
