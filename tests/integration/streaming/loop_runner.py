@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from prometheus_client import Counter
+
 from services.streaming.loop import TransactionalLoop
 
 
@@ -40,9 +42,18 @@ def stopped(loop: TransactionalLoop, timeout_s: float = 60) -> BaseException:
 
 def aborts(loop: TransactionalLoop) -> float:
     """Transactions the loop gave up, whatever the reason."""
+    return _total(loop.metrics.aborts)
+
+
+def records_processed(loop: TransactionalLoop) -> float:
+    """Input records the loop counts as handled, every topic."""
+    return _total(loop.metrics.records)
+
+
+def _total(counter: Counter) -> float:
     return sum(
         sample.value
-        for metric in loop.metrics.aborts.collect()
+        for metric in counter.collect()
         for sample in metric.samples
         if sample.name.endswith("_total")
     )

@@ -28,7 +28,7 @@ from services.streaming.loop import LoopSettings, Processor, TransactionalLoop
 from services.streaming.records import InputRecord, OutputRecord
 from tests.integration.streaming.backends import Backend, values
 from tests.integration.streaming.counting_app import INPUT, OUTPUT, STATE, build
-from tests.integration.streaming.loop_runner import Running, aborts, stopped
+from tests.integration.streaming.loop_runner import Running, aborts, records_processed, stopped
 
 pytestmark = pytest.mark.integration
 RECORDS, KEYS = 40, 4
@@ -109,6 +109,7 @@ def test_a_retriable_call_is_made_again_a_failed_one_rewinds_every_input_once(
     outputs = run_to_the_end(backend, loop, out)
     assert aborts(loop) == expected_aborts
     assert_each_input_once_with_counts_in_order(outputs)
+    assert records_processed(loop) == RECORDS  # counted at commit: a rewound one once
 
 
 def test_an_abort_that_fails_fatally_gets_a_new_producer_and_every_input_once(
