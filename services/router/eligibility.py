@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from services.leads.config_people import Rep
 from services.leads.events import PresenceStatus
@@ -164,17 +165,16 @@ def _members(roster: _Roster, pool: Pool) -> tuple[_Member, ...]:
 
 @dataclass(frozen=True, slots=True)
 class _LocalTime:
-    """The request's instant on the wall clock of one time zone."""
+    """The request's instant on the wall clock of one time zone, to the whole second: working
+    hours start and end on whole seconds of the day, so the fraction never changes a check."""
 
     day: str
     weekday: int
-    second: float
+    second: int
 
     @classmethod
     def at(cls, at_ms: int, zone_name: str) -> _LocalTime:
-        local = local_datetime(at_ms, zone_name)
-        second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
-        return cls(local.date().isoformat(), local.weekday(), second)
+        return _local_time(zone_name, at_ms // 1000)
 
     def within(self, hours: WeeklyHours | None) -> bool:
         """Inside `hours` (no schedule: around the clock), as `is_working_at` on a
@@ -183,6 +183,14 @@ class _LocalTime:
             return True
         second = self.second
         return any(r.start_s <= second < r.end_s for r in hours.on(self.weekday))
+
+
+@lru_cache(maxsize=1024)
+def _local_time(zone_name: str, epoch_second: int) -> _LocalTime:
+    """Kept: leads come many a second, and a pool's members share a few zones."""
+    local = local_datetime(epoch_second * 1000, zone_name)
+    second = local.hour * 3600 + local.minute * 60 + local.second
+    return _LocalTime(local.date().isoformat(), local.weekday(), second)
 
 
 def assess(
