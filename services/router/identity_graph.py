@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -45,7 +46,10 @@ class Kind(IntEnum):
     CHAT = 3
 
 
+@lru_cache(maxsize=4096)
 def kind_of(identifier: str) -> Kind:
+    """Kept for the last few thousand identifiers: a lead's few are asked about many times
+    as its person is resolved, merged and ordered."""
     if identifier.startswith("crm:"):
         return Kind.CRM
     if identifier.startswith("+"):
