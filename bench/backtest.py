@@ -24,6 +24,7 @@ from services.backtest.backtest import Inbound, backtest
 from services.backtest.pipeline import ConfigTimeline
 from services.leads.routing_config import VersionedConfig
 from services.router.config_document import content_hash, parse_config_text
+from services.streaming.heap import Tenure, settled
 
 CONFIG = Path(__file__).with_name("routing.bench.yaml")
 START_MS = 1_780_000_000_000
@@ -49,7 +50,7 @@ def _configs() -> tuple[ConfigTimeline, VersionedConfig]:
 def run_backtest_part(run: Run) -> None:
     wanted, budget_s = run.sizes.backtest_leads, run.sizes.backtest_budget_s
     timeline, candidate = _configs()
-    fed = _Budgeted(_history(wanted), budget_s)
+    fed = _Budgeted(settled(_history(wanted), Tenure()), budget_s)  # as the CLI runs it
     started = time.perf_counter()
     outcome = backtest(fed, timeline, candidate)
     total_s = time.perf_counter() - started

@@ -34,6 +34,7 @@ from services.cli.base import CommandError, Subparsers
 from services.leads.config_errors import ConfigInvalid
 from services.leads.routing_config import VersionedConfig
 from services.router.config_document import content_hash, parse_config_text
+from services.streaming.heap import Tenure, settled
 from services.streaming.settings import KafkaSettings
 
 CANDIDATE_VERSION = 0
@@ -104,7 +105,7 @@ def run_backtest(
         leads = topic_leads(settings, skipped, window.since_ms if from_empty else None)
     started = time.monotonic()
     outcome = backtest(
-        leads,
+        settled(leads, Tenure()),
         timeline,
         candidate,
         presence=presence_history(settings),

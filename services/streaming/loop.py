@@ -36,6 +36,7 @@ from services.streaming.batch import Batch, input_record, uncommitted
 from services.streaming.dead_letters import DeadLetterSink
 from services.streaming.downstream_first import DownstreamFirst
 from services.streaming.errors import FatalError, LeadrouterError, PermanentError, TransientError
+from services.streaming.heap import Tenure
 from services.streaming.isolation import Isolation, Rung, refusal_error
 from services.streaming.kafka_calls import (
     ProducerLost,
@@ -119,6 +120,7 @@ class TransactionalLoop:
             stop_grace_s=self.s.stop_grace_s,
         )
         self.isolation = Isolation()
+        self.tenure = Tenure(monotonic=self.clock.monotonic)
         self.running = True
         self._batch: Batch | None = None
         self._taken: Sequence[Message] = ()
@@ -336,6 +338,7 @@ class TransactionalLoop:
         self.metrics.batch_records.labels(app=self.p.app_id).observe(batch.count)
         self._batch = None
         self._failing_since, self._failure, self._aborts_in_row = None, "", 0
+        self.tenure.settle()  # the state kept so far, out of the collector's way
 
     def _recover(self, exc: KafkaException | TransientError) -> None:
         """Abort, roll state back, rewind every partition to its first uncommitted offset,
