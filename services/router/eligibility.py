@@ -236,14 +236,10 @@ class _Checks:
         self.excluded = ask.excluded
         self.needed = ask.required_skills | pool_skills
         self.language = (ask.language or "").strip().lower()
-        self._clocks: dict[str, _LocalTime] = {}  # a pool's members share a few time zones
         self._working: dict[tuple[int, str], bool] = {}
 
     def clock(self, zone_name: str) -> _LocalTime:
-        clock = self._clocks.get(zone_name)
-        if clock is None:
-            clock = self._clocks[zone_name] = _LocalTime.at(self.at_ms, zone_name)
-        return clock
+        return _LocalTime.at(self.at_ms, zone_name)  # kept per zone and second: no copy here
 
     def first_refusal(
         self, member: _Member, rep: Rep, clock: _LocalTime, columns: Columns, at: int | None
