@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from services.backtest.compare import Comparison
-from services.backtest.pipeline import ConfigTimeline, Run, fixed
+from services.backtest.pipeline import ConfigTimeline, Routing, Run, fixed
+from services.backtest.sharing import Sharing
 from services.leads.events import Lead, RepPresence
 from services.leads.routing_config import VersionedConfig
 from services.router.presence import PresenceBook, PresenceView
@@ -58,6 +59,8 @@ class Outcome:
     presence_changes: int
     warmed: int = 0
     """Leads before the window run under the configs in force only, to build the state."""
+    shared: int = 0
+    """Leads the candidate run took from the baseline, having read the same values."""
 
 
 def backtest(
@@ -70,6 +73,7 @@ def backtest(
     warm_up: bool = False,
     closes: Iterable[tuple[int, str]] = (),
     progress: Callable[[int], None] | None = None,
+    share: bool = True,
 ) -> Outcome:
     """Run `history` (in time order) under `timeline` and under `candidate`, compared in
     `window`. From empty state; with `warm_up`, the leads before the window go through the
@@ -78,6 +82,8 @@ def backtest(
     `presence`: (record time, change) in any order; it is sorted here (a compacted topic:
     bounded by reps, not history). `closes`: (record time, lead id) of leads closed, in time
     order, streamed beside the leads: each releases the lead's owner in both runs.
+    `share`: let the candidate take the baseline's routing of a lead wherever it reads the
+    same values (`sharing`); off, every lead is decided twice, with the same outcome.
     """
     baseline = Run(timeline)
     trial: Run | None = None
@@ -85,7 +91,8 @@ def backtest(
     changes = sorted(presence, key=lambda item: item[0])
     book = PresenceBook()
     view = PresenceView(book.status_at)
-    known = warmed = 0
+    sharing = Sharing(candidate) if share else None
+    known = warmed = before_first = 0
     first = last = None
     closing = iter(closes)
     close = next(closing, None)
@@ -103,13 +110,13 @@ def backtest(
             if warm_up and early and trial is None:
                 baseline.route(item.lead, item.at_ms, view)
                 warmed += 1
+                before_first += timeline.predates(item.at_ms)
             continue
         trial = trial or baseline.fork(fixed(candidate))
         first = item.at_ms if first is None else first
         last = item.at_ms
-        comparison.add(
-            baseline.route(item.lead, item.at_ms, view), trial.route(item.lead, item.at_ms, view)
-        )
+        before_first += timeline.predates(item.at_ms)
+        comparison.add(*_both(baseline, trial, sharing, item, view))
         if progress is not None and n % 100_000 == 0:
             progress(n)
     return Outcome(
@@ -119,7 +126,28 @@ def backtest(
         newest_in_force=timeline.newest,
         first_ms=first,
         last_ms=last,
-        before_first_config=timeline.before_first,
+        before_first_config=before_first,
         presence_changes=known,
         warmed=warmed,
+        shared=0 if sharing is None else sharing.shared,
     )
+
+
+def _both(
+    baseline: Run, trial: Run, sharing: Sharing | None, item: Inbound, view: PresenceView
+) -> tuple[Routing, Routing]:
+    """`item` routed by both runs: the candidate takes the baseline's routing where `sharing`
+    shows that it reads the same values, and decides again otherwise."""
+    lead, at_ms = item.lead, item.at_ms
+    if sharing is None:
+        return baseline.route(lead, at_ms, view), trial.route(lead, at_ms, view)
+    in_force = baseline.config_at(at_ms)
+    found = baseline.find(lead, at_ms)
+    before = baseline.route(lead, at_ms, view, found)
+    if sharing.takes(in_force, lead, found, before):
+        trial.adopt(baseline, lead, before, found)
+        sharing.shared += 1
+        return before, before
+    after = trial.route(lead, at_ms, view, found if sharing.same_graph(in_force) else None)
+    sharing.settle(baseline, trial, lead, before, after)
+    return before, after

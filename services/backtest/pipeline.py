@@ -20,16 +20,22 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from services.leads.events import Assignment, Lead, RoutingRequest
 from services.leads.routing_config import VersionedConfig
 from services.router.decisions import Decided, Origin, decide, prefer_repeat_owner
-from services.router.identity_graph import IdentityLinks, person_and_changes, sighting
+from services.router.identity_graph import IdentityLinks, Person, person_and_changes, sighting
 from services.router.identity_state import IdentityState
 from services.router.ownership import OwnerFact, assignment_owner_facts
 from services.router.presence import PresenceView
 from services.router.rotation import RotationState
 from services.router.triage_decision import Duplicate, triage
+
+K = TypeVar("K")
+V = TypeVar("V")
+Found = tuple[Person, dict[str, IdentityLinks]]
+"""A lead's person, and the identity-graph records the lead changes."""
 
 ORIGIN_TOPIC = "backtest"
 """The `input_topic` the run's decision traces name: they were read from no topic."""
@@ -43,6 +49,11 @@ class Routing:
     rule_id: str | None
     requested_pool: str
     assignment: Assignment | None
+    score: int = 0
+    pools: tuple[str, ...] = ()
+    """The pools that decided it, in order (a fallback chain): their rotations it moved."""
+    facts: tuple[OwnerFact, ...] = ()
+    """The owner facts it taught the run."""
 
     @property
     def placed(self) -> tuple[str, str | None, str]:
@@ -80,12 +91,19 @@ class Run:
         rep_id = self.holders.pop((pool_id, lead_id))
         self.rotations[pool_id] = self.rotations[pool_id].release(rep_id)
 
-    def route(self, lead: Lead, at_ms: int, presence: PresenceView) -> Routing:
-        """Triage then assign `lead` as if its record had been appended at `at_ms`."""
-        versioned = self.config_at(at_ms)
-        person, changes = person_and_changes(
-            versioned.config.identity, lead, self.links.get, sighting(lead)
+    def find(self, lead: Lead, at_ms: int) -> Found:
+        """The lead's person in this run's identity graph, and the records the lead changes."""
+        return person_and_changes(
+            self.config_at(at_ms).config.identity, lead, self.links.get, sighting(lead)
         )
+
+    def route(
+        self, lead: Lead, at_ms: int, presence: PresenceView, found: Found | None = None
+    ) -> Routing:
+        """Triage then assign `lead` as if its record had been appended at `at_ms`; `found`:
+        `find`'s answer when the caller has it already."""
+        versioned = self.config_at(at_ms)
+        person, changes = found or self.find(lead, at_ms)
         memory = self.identities.get(lead.identity_key)
         outcome = triage(versioned.config, memory, self.owners, lead, at_ms, person=person)
         if isinstance(outcome, Duplicate):
@@ -93,15 +111,42 @@ class Run:
         self.identities[lead.identity_key] = outcome.state
         self.links.update(changes)
         first = outcome.request
-        assignment = self._assign(versioned, first, presence)
-        return Routing(lead.lead_id, first.rule_id, first.pool_id, assignment)
+        pools: list[str] = []
+        assignment = self._assign(versioned, first, presence, pools)
+        facts = assignment_owner_facts(assignment)
+        for fact in facts:
+            self.owners[fact.subject] = fact
+        return Routing(lead.lead_id, first.rule_id, first.pool_id, assignment, first.score,
+                       tuple(pools), facts)  # fmt: skip
+
+    def adopt(self, other: Run, lead: Lead, routing: Routing, found: Found) -> None:
+        """Take `other`'s `routing` of `lead` as this run's own, writing what it wrote. Sound
+        only where every entry the decision read holds the same value in both runs (`sharing`
+        says where): the same pure code on the same values would have done the same."""
+        if routing.assignment is None:
+            return  # a duplicate writes nothing
+        lead_id = lead.lead_id
+        self.identities[lead.identity_key] = other.identities[lead.identity_key]
+        self.links.update(found[1])
+        for pool_id in routing.pools:
+            self.rotations[pool_id] = other.rotations[pool_id]
+            _copy_entry(other.holders, self.holders, (pool_id, lead_id))
+        _copy_entry(other.open_in, self.open_in, lead_id)
+        for fact in routing.facts:
+            self.owners[fact.subject] = fact
+        self.decided += len(routing.pools)
 
     def _assign(
-        self, versioned: VersionedConfig, request: RoutingRequest, presence: PresenceView
+        self,
+        versioned: VersionedConfig,
+        request: RoutingRequest,
+        presence: PresenceView,
+        pools: list[str],
     ) -> Assignment:
         while True:  # a fallback chain ends: a pool already tried is never tried again
             self.decided += 1
             pool_id = request.pool_id
+            pools.append(pool_id)
             if request.repeat_of is not None:
                 earlier = self.holders.get((pool_id, request.repeat_of))
                 request = prefer_repeat_owner(request, earlier)
@@ -119,13 +164,16 @@ class Run:
                 self.holders[lead_key] = decision.holder
                 self.open_in[request.lead_id] = pool_id
             if isinstance(decision, Decided):
-                self._learn_owner(decision.assignment)
                 return decision.assignment
             request = decision.request
 
-    def _learn_owner(self, assignment: Assignment) -> None:
-        for fact in assignment_owner_facts(assignment):
-            self.owners[fact.subject] = fact
+
+def _copy_entry(source: dict[K, V], target: dict[K, V], key: K) -> None:
+    """`target[key]` as `source` has it, absent included."""
+    if key in source:
+        target[key] = source[key]
+    else:
+        target.pop(key, None)
 
 
 def fixed(versioned: VersionedConfig) -> Callable[[int], VersionedConfig]:
@@ -138,7 +186,7 @@ class ConfigTimeline:
 
     The router follows the newest valid version, so at `t` the one in force is the newest
     published at or before `t`. A lead older than every version is routed with the oldest
-    (the router had none then: it would not have run) and counted in `before_first`.
+    (the router had none then: it would not have run); `predates` tells which those are.
     """
 
     def __init__(self, published: Mapping[int, tuple[int, VersionedConfig]]) -> None:
@@ -148,14 +196,13 @@ class ConfigTimeline:
         ordered = sorted(published.items())
         self._starts = [max(at for _, (at, _c) in ordered[: i + 1]) for i in range(len(ordered))]
         self._configs = [config for _, (_at, config) in ordered]
-        self.before_first = 0
 
     def __call__(self, at_ms: int) -> VersionedConfig:
-        index = bisect_right(self._starts, at_ms) - 1
-        if index < 0:
-            self.before_first += 1
-            return self._configs[0]
-        return self._configs[index]
+        return self._configs[max(0, bisect_right(self._starts, at_ms) - 1)]
+
+    def predates(self, at_ms: int) -> bool:
+        """Whether `at_ms` is before the first version was published."""
+        return at_ms < self._starts[0]
 
     @property
     def newest(self) -> VersionedConfig:
