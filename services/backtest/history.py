@@ -182,9 +182,10 @@ def presence_history(settings: KafkaSettings) -> list[tuple[int, RepPresence]]:
     return changes
 
 
-def touch_history(settings: KafkaSettings) -> TouchTimes:
+def touch_history(settings: KafkaSettings, end_ms: int) -> TouchTimes:
     """Recorded times to first touch per rep: `leads.assignments` and `leads.activity` merged
-    by record time and streamed."""
+    by record time and streamed; `end_ms`: when the reading started (a lead untouched then has
+    waited since its decision)."""
     decisions, events = AvroCodec(Assignment), AvroCodec(LeadActivity)
 
     def parse_assignment(value: bytes | None, at_ms: int) -> tuple[int, Recorded] | None:
@@ -202,4 +203,4 @@ def touch_history(settings: KafkaSettings) -> TouchTimes:
     assigned = _merged(settings, Topic.ASSIGNMENTS, None, parse_assignment)
     touched = _merged(settings, Topic.ACTIVITY, None, parse_activity)
     merged = heapq.merge(assigned, touched, key=lambda item: item[0])
-    return touch_times(event for _at, event in merged)
+    return touch_times((event for _at, event in merged), end_ms)

@@ -112,7 +112,7 @@ def summary(data: dict[str, Any], show: int = 10) -> str:
         f"  in force: config versions {data['baseline_versions']}",
         f"  start state: {data['start_state']}",
         f"  presence changes replayed: {data['presence_changes_replayed']}",
-        f"  leads that would move:     {len(data['moved'])} {data['moved_by_step'] or ''}",
+        f"  leads that would move:     {len(data['moved'])}{_by_step(data['moved_by_step'])}",
         f"  unassigned:                {base['unassigned']} -> {cand['unassigned']}"
         f" ({len(data['newly_unassigned'])} newly)",
         f"  through a fallback pool:   {base['fell_back']} -> {cand['fell_back']}"
@@ -137,6 +137,13 @@ def summary(data: dict[str, Any], show: int = 10) -> str:
     if len(data["moved"]) > show:
         lines.append(f"  ... and {len(data['moved']) - show} more (see --json or --html)")
     return "\n".join(lines)
+
+
+def _by_step(counts: dict[str, int]) -> str:
+    """` (rule 3, turn 1)`: how many moved leads parted at each step; empty if none moved."""
+    if not counts:
+        return ""
+    return " (" + ", ".join(f"{step} {n}" for step, n in counts.items()) + ")"
 
 
 def _breaches(base: dict[str, Any], cand: dict[str, Any]) -> list[str]:

@@ -113,7 +113,7 @@ def run_backtest(
         warm_up=not from_empty,
         closes=topic_closes(settings),
     )
-    data = report_data(outcome, touch_history(settings))
+    data = report_data(outcome, touch_history(settings, int(time.time() * 1000)))
     data["unreadable_records"] = skipped.count
     data["seconds"] = round(time.monotonic() - started, 3)
     return data

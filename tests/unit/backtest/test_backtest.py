@@ -151,7 +151,8 @@ def test_report_names_the_moved_leads_in_every_output() -> None:
     assert data["baseline"]["largest_deviation"] == {"dach": 0.0, "general": 0.0}
     assert "empty" in data["start_state"]
     text = summary(data)
-    assert "leads that would move:     1" in text and "L1: ann@general -> bob@dach" in text
+    assert "leads that would move:     1 (rule 1)\n" in text
+    assert "L1: ann@general -> bob@dach" in text
     page = render(data)
     assert "<svg" in page and "L1" in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
@@ -182,7 +183,7 @@ def test_projected_sla_breaches_apply_each_reps_recorded_first_touch_times() -> 
                      occurred_at_ms=T0 - 86_400_000 + int(lead[3:]) + m * 60_000)
         for lead, m in minutes.items()
     ]  # fmt: skip
-    touch = touch_times([*recorded, *activity])  # in record-time order
+    touch = touch_times([*recorded, *activity], end_ms=T0)  # in record-time order
     data = report_data(outcome, touch)
     # in force: 2 leads to bob (never late), 2 to ann (half late); candidate: 4 to ann
     assert data["baseline"]["projected_sla_breaches"] == {
@@ -190,6 +191,26 @@ def test_projected_sla_breaches_apply_each_reps_recorded_first_touch_times() -> 
     }  # fmt: skip
     assert data["candidate_run"]["projected_sla_breaches"]["general"] == 2.0
     assert "projected SLA breaches:    1 -> 2" in summary(data)
+
+
+def test_a_lead_untouched_inside_its_deadline_is_not_projected_as_a_breach() -> None:
+    minute = 60_000
+    recorded = [
+        make_assignment("waited-1h", "ann", decided_at_ms=T0 - 60 * minute),
+        make_assignment("fresh", "ann", decided_at_ms=T0 - 2 * minute),
+        make_assignment("touched", "ann", decided_at_ms=T0 - 90 * minute),
+        make_assignment("new-rep", "bob", decided_at_ms=T0 - minute),
+    ]
+    touch = LeadActivity(activity_id="a", lead_id="touched", type=ActivityType.FIRST_TOUCH,
+                         rep_id="ann", occurred_at_ms=T0 - 85 * minute)  # fmt: skip
+    times = touch_times([*recorded, touch], end_ms=T0)
+    # 10 min: "touched" (5 min) in time, "waited-1h" late, "fresh" may still be in time
+    assert times.breach_share("ann", 10 * minute) == 0.5
+    # 90 min: nothing is known late; "waited-1h" and "fresh" may still be touched in time
+    assert times.breach_share("ann", 90 * minute) == 0.0
+    # bob's one lead is a minute old: nothing known yet, so his leads count as no history
+    assert times.breach_share("bob", 10 * minute) is None
+    assert times.breach_share("bob", 30_000) == 1.0
 
 
 def test_warm_up_starts_the_candidate_from_the_state_at_the_windows_start() -> None:
