@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from services.leads.events import (
     Assignment,
@@ -95,6 +95,17 @@ def test_a_decoded_model_copies_and_dumps_like_a_validated_one() -> None:
     moved = decoded.model_copy(update={"pool_id": "q"})
     assert moved.model_dump() == request.model_copy(update={"pool_id": "q"}).model_dump()
     assert decoded.model_fields_set == set(RoutingRequest.model_fields)
+
+
+def test_decoded_models_share_a_fields_set_that_no_copy_can_change() -> None:
+    codec = AvroCodec(Lead)
+    first, second = (codec.decode(codec.encode(make_lead(lead_id=n))) for n in ("a", "b"))
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__  # one per model
+    copied = first.model_copy(update={"lead_id": "c"})
+    assert copied.lead_id == "c" and second.model_fields_set == set(Lead.model_fields)
+    with pytest.raises(ValidationError, match="frozen"):
+        first.lead_id = "d"  # the one way pydantic adds to a fields set is refused
+    assert first.model_fields_set == set(Lead.model_fields)
 
 
 def test_bytes_after_the_end_of_a_record_are_refused() -> None:
