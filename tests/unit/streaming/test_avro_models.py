@@ -102,6 +102,7 @@ def test_decoded_models_share_a_fields_set_that_no_copy_can_change() -> None:
     first, second = (codec.decode(codec.encode(make_lead(lead_id=n))) for n in ("a", "b"))
     assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__  # one per model
     copied = first.model_copy(update={"lead_id": "c"})
+    assert copied.__pydantic_fields_set__ is not first.__pydantic_fields_set__  # copied first
     assert copied.lead_id == "c" and second.model_fields_set == set(Lead.model_fields)
     with pytest.raises(ValidationError, match="frozen"):
         first.lead_id = "d"  # the one way pydantic adds to a fields set is refused
